@@ -1,0 +1,141 @@
+"""Engine, connection pragmas, transactions, and the checks made before a project is opened.
+
+SQLite is the embedded default; a PostgreSQL URL works through the same code. Every write
+transaction on SQLite starts with ``BEGIN IMMEDIATE``: a deferred transaction that reads and
+then writes fails at once with "database is locked" whatever the busy timeout, because SQLite
+cannot upgrade its read lock while another writer waits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from labelhub.errors import ProjectOpenError
+
+#: PRAGMA application_id of a LabelHub project ("LbHb").
+APPLICATION_ID = 0x4C624862
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, foreign_keys: bool = True) -> None:
+    # The driver must not open transactions by itself: we emit BEGIN (IMMEDIATE) ourselves.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = cur.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise ProjectOpenError(
+                f"the database could not be put in WAL mode (it reports {mode!r}); "
+                "is the project on a network or read-only file system?"
+            )
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        cur.execute("PRAGMA trusted_schema = OFF")
+    finally:
+        cur.close()
+
+
+def make_engine(url_or_path: str | Path, *, foreign_keys: bool = True) -> Engine:
+    """An engine for a project database: a SQLite file path or any SQLAlchemy URL."""
+    if isinstance(url_or_path, Path) or "://" not in str(url_or_path):
+        url = f"sqlite:///{Path(url_or_path)}"
+    else:
+        url = str(url_or_path)
+    is_sqlite = make_url(url).get_backend_name() == "sqlite"
+    kwargs: dict = {}
+    if is_sqlite:
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+    engine = create_engine(url, **kwargs)
+    if is_sqlite:
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+            _sqlite_pragmas(dbapi_conn, foreign_keys=foreign_keys)
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            if conn.get_execution_options().get("labelhub_write"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One write transaction: BEGIN IMMEDIATE on SQLite, the change log locked on PostgreSQL.
+
+    Writers are serialised, so the change-log seq taken inside is the next one without gaps.
+    """
+    with engine.connect() as conn:
+        conn = conn.execution_options(labelhub_write=True)
+        with conn.begin():
+            if not is_sqlite(engine):
+                conn.execute(text("LOCK TABLE change IN EXCLUSIVE MODE"))
+            yield conn
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """A consistent snapshot for reading (WAL lets readers run beside a writer)."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def read_header(db_path: Path) -> tuple[int, int]:
+    """(application_id, user_version) read from the file header, without opening the file.
+
+    Raises ProjectOpenError when the file is not an SQLite database at all.
+    """
+    try:
+        with open(db_path, "rb") as fh:
+            head = fh.read(100)
+    except OSError as exc:
+        raise ProjectOpenError(f"{db_path}: cannot be read ({exc.strerror or exc})") from exc
+    if len(head) < 100 or not head.startswith(SQLITE_MAGIC):
+        raise ProjectOpenError(f"{db_path} is not a LabelHub project: it is not an SQLite database")
+    user_version, application_id = struct.unpack(">I", head[60:64])[0], struct.unpack(
+        ">I", head[68:72]
+    )[0]
+    return application_id, user_version
+
+
+def quick_check(db_path: Path) -> None:
+    """Run PRAGMA quick_check on a read-only connection; the file is left untouched."""
+    uri = f"file:{db_path}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise ProjectOpenError(f"{db_path}: cannot be opened ({exc})") from exc
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        raise ProjectOpenError(f"{db_path} is damaged: {exc}") from exc
+    finally:
+        conn.close()
+    if rows != ["ok"]:
+        raise ProjectOpenError(
+            f"{db_path} is damaged (SQLite's quick_check: {'; '.join(rows)}). "
+            "Restore a copy from the project's backups/ folder."
+        )
+
+
+def set_header(conn: Connection, user_version: int) -> None:
+    """Stamp the application id and schema version (SQLite only)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.exec_driver_sql(f"PRAGMA user_version = {int(user_version)}")

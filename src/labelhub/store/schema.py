@@ -1,0 +1,120 @@
+"""Schema migrations with Alembic, and the checks that decide whether a file may be opened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect
+
+from labelhub.errors import ProjectOpenError
+from labelhub.store.database import (
+    APPLICATION_ID,
+    make_engine,
+    quick_check,
+    read_header,
+    set_header,
+    write_transaction,
+)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def script_directory() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
+def head_revision() -> str:
+    head = script_directory().get_current_head()
+    assert head is not None
+    return head
+
+
+def schema_number(revision: str) -> int:
+    """Revisions are named 0001, 0002, ...; the number is also PRAGMA user_version."""
+    return int(revision)
+
+
+def current_revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, target: str = "head") -> None:
+    """Run the migrations up to ``target`` in one transaction and stamp the header."""
+    cfg = _config()
+    with write_transaction(engine) as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, target)
+        rev = current_revision(conn)
+        assert rev is not None
+        set_header(conn, schema_number(rev))
+
+
+def check_can_open(db_path: Path) -> tuple[str | None, str]:
+    """Decide, without changing the file, whether it is a project this LabelHub can open.
+
+    Returns (the file's revision, the head revision). Raises ProjectOpenError for a foreign
+    file, a damaged one, or one written by a newer LabelHub.
+    """
+    if not db_path.is_file():
+        raise ProjectOpenError(f"{db_path}: no such project file")
+    application_id, user_version = read_header(db_path)
+    if application_id != APPLICATION_ID:
+        raise ProjectOpenError(
+            f"{db_path} is not a LabelHub project: it is an SQLite database of another program"
+        )
+    quick_check(db_path)
+    head = head_revision()
+    if user_version > schema_number(head):
+        raise ProjectOpenError(
+            f"{db_path} was written by a newer LabelHub (schema {user_version}; this LabelHub "
+            f"reads schema {schema_number(head)} and older). Update LabelHub to open it."
+        )
+    engine = make_engine(db_path)
+    try:
+        with engine.connect() as conn:
+            if "alembic_version" not in inspect(conn).get_table_names():
+                raise ProjectOpenError(f"{db_path} is not a LabelHub project: it has no schema record")
+            rev = current_revision(conn)
+    finally:
+        engine.dispose()
+    known = {s.revision for s in script_directory().walk_revisions()}
+    if rev is not None and rev not in known:
+        raise ProjectOpenError(
+            f"{db_path} was written by a newer LabelHub (schema revision {rev} is unknown here). "
+            "Update LabelHub to open it."
+        )
+    return rev, head
+
+
+def migrate(db_path: Path) -> None:
+    """Upgrade an older project file to the head schema.
+
+    SQLite rebuilds tables to alter them, which must happen with foreign keys off; the
+    foreign keys are checked once the migration is done and the migration is undone if any
+    is broken.
+    """
+    engine = make_engine(db_path, foreign_keys=False)
+    try:
+        cfg = _config()
+        with write_transaction(engine) as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            problems = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if problems:
+                raise ProjectOpenError(
+                    f"{db_path}: migration left {len(problems)} broken references; "
+                    "the file was not changed"
+                )
+            set_header(conn, schema_number(head_revision()))
+    finally:
+        engine.dispose()
