@@ -195,6 +195,28 @@ def test_jpeg_with_trailing_data_refused(samples):
         probe_image(junk)
 
 
+def test_phone_motion_photo_with_mp4_after_eoi_accepted(samples):
+    good = samples.image("good.jpg", width=50, height=40)
+    mp4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00\x00\x00\x08free" * 50
+    motion = samples.write("PXL_motion.jpg", good.read_bytes() + mp4)
+    info = probe_image(motion)
+    assert (info.width, info.height, info.format) == (50, 40, "jpeg")
+
+
+def test_samsung_trailer_after_eoi_accepted(samples):
+    good = samples.image("good.jpg", width=50, height=40)
+    trailer = b"SEFH" + b"\x01" * 64 + b"\x00\x00\x00\x40SEFT"
+    phone = samples.write("samsung.jpg", good.read_bytes() + trailer)
+    assert probe_image(phone).width == 50
+
+
+def test_truncated_jpeg_is_not_mistaken_for_a_motion_photo(samples):
+    good = samples.image("good.jpg", width=50, height=40)
+    cut = samples.write("cut-ftyp.jpg", good.read_bytes()[:-40] + b"....ftyp")
+    with pytest.raises(BadImage, match="cut-ftyp.jpg"):
+        probe_image(cut)
+
+
 @pytest.mark.parametrize("cut", [1, 12, 500])
 def test_truncated_png_refused(samples, cut):
     good = samples.image("good.png", width=100, height=80)

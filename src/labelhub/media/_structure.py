@@ -7,7 +7,9 @@ user-facing reason; `probe.py` turns it into a `BadImage` naming the file.
 
 from __future__ import annotations
 
+import mmap
 import struct
+from contextlib import nullcontext
 from typing import BinaryIO
 
 # Canonical extension for each format we accept.
@@ -99,10 +101,28 @@ def _truncated(detail: str) -> Refused:
 # -- per-format header parsing: each returns the stored (width, height), before orientation --
 
 
+def _phone_trailer(f: BinaryIO, size: int, end: int) -> bool:
+    """Whether a JPEG that does not end with EOI carries a phone camera's known trailer.
+
+    Motion photos (Google's and others') append an MP4 right after the JPEG's EOI marker;
+    Samsung appends a trailer that ends with "SEFT". Both are complete photos, not truncated.
+    """
+    if _read_at(f, end - 4, 4) == b"SEFT":
+        return True
+    f.seek(0)
+    with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else nullcontext(b"") as data:
+        at = data.find(b"ftyp")
+        while at >= 6:
+            if data[at - 6 : at - 4] == b"\xff\xd9":
+                return True
+            at = data.find(b"ftyp", at + 4)
+    return False
+
+
 def jpeg_size(f: BinaryIO, size: int) -> tuple[int, int]:
     """Walk the JPEG marker segments up to the frame header; check the file ends with EOI."""
     end = _last_meaningful_offset(f, size)
-    if end < 4 or _read_at(f, end - 2, 2) != b"\xff\xd9":
+    if end < 4 or (_read_at(f, end - 2, 2) != b"\xff\xd9" and not _phone_trailer(f, size, end)):
         raise Refused(
             "the file is truncated or has data appended (it does not end with the JPEG "
             "end-of-image marker FFD9)"

@@ -1,0 +1,57 @@
+"""Shared fixtures. Sub-folders add their own in their own conftest.py."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports Qt: tests never need a screen.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from labelhub.resources import resource_path  # noqa: E402
+
+#: The images ``images_dir`` makes, relative to it, with their (width, height).
+IMAGES_DIR_FILES: dict[str, tuple[int, int]] = {
+    "red.jpg": (64, 48),
+    "gradient.png": (40, 30),
+    "noise.jpg": (33, 17),
+    "more/blue.png": (24, 36),
+}
+
+
+def _pixels(name: str, width: int, height: int) -> Image.Image:
+    if name.endswith("red.jpg"):
+        array = np.broadcast_to(np.array([200, 30, 30], np.uint8), (height, width, 3))
+    elif name.endswith("blue.png"):
+        array = np.broadcast_to(np.array([30, 60, 210], np.uint8), (height, width, 3))
+    elif name.endswith("gradient.png"):
+        ramp = np.linspace(0, 255, width, dtype=np.float64)[None, :, None]
+        array = np.broadcast_to(ramp, (height, width, 3)).astype(np.uint8)
+    else:
+        array = np.random.default_rng(0).integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    return Image.fromarray(np.ascontiguousarray(array))
+
+
+@pytest.fixture
+def images_dir(tmp_path: Path) -> Path:
+    """A folder of small, distinct, real images: three at the top, one in ``more/``.
+
+    See IMAGES_DIR_FILES for the names and sizes.
+    """
+    folder = tmp_path / "images"
+    for relative, (width, height) in IMAGES_DIR_FILES.items():
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _pixels(relative, width, height).save(target)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sample_photos() -> Path:
+    """The shipped sample photos (resources/samples/photos): JPEGs, one with EXIF orientation 6."""
+    return resource_path("samples", "photos")
