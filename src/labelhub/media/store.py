@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -40,6 +41,24 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _copy(fsrc: BinaryIO, fdst: BinaryIO) -> None:
+    """Copy a whole file; in the kernel (sendfile) where the system allows it."""
+    if hasattr(os, "sendfile"):
+        try:
+            offset = 0
+            while True:
+                sent = os.sendfile(fdst.fileno(), fsrc.fileno(), offset, 1 << 30)
+                if sent == 0:
+                    return
+                offset += sent
+        except OSError:
+            fsrc.seek(0)
+            fdst.seek(0)
+            fdst.truncate()
+    shutil.copyfileobj(fsrc, fdst, _COPY_CHUNK)
+    fdst.flush()
 
 
 def _open_source(src: Path) -> BinaryIO:
@@ -83,12 +102,14 @@ class MediaStore:
         """True if the file is in the store (its content is not checked)."""
         return self.path_for(sha256, ext).is_file()
 
-    def put(self, src: Path, info: ImageInfo) -> tuple[str, bool]:
+    def put(self, src: Path, info: ImageInfo, *, durable: bool = True) -> tuple[str, bool]:
         """Copy `src` (probed as `info`) into the store; return (relpath, already_present).
 
         A file already stored with the expected size is not copied again. Raises InvalidInput if
         the copy does not have the size the probe saw (the source changed meanwhile); nothing is
-        left behind in that case.
+        left behind in that case. With ``durable=False`` the copy is not flushed to the disk:
+        the caller flushes a whole batch at once with `sync` before recording it (much faster
+        than one flush per file).
         """
         src = Path(src)
         target = self.path_for(info.sha256, info.ext)
@@ -104,9 +125,9 @@ class MediaStore:
             # O_EXCL: never write through an existing file or link; the umask sets permissions.
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0))
             with _open_source(src) as fsrc, os.fdopen(fd, "wb") as fdst:
-                shutil.copyfileobj(fsrc, fdst, _COPY_CHUNK)
-                fdst.flush()
-                os.fsync(fdst.fileno())
+                _copy(fsrc, fdst)
+                if durable:
+                    os.fsync(fdst.fileno())
                 copied = os.fstat(fdst.fileno()).st_size
             if copied != info.bytes:
                 raise InvalidInput(
@@ -117,8 +138,23 @@ class MediaStore:
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
-        _fsync_folder(target.parent)
+        if durable:
+            _fsync_folder(target.parent)
         return rel, False
+
+    @staticmethod
+    def sync(paths: Iterable[Path]) -> None:
+        """Flush files copied with ``durable=False``, and their folders, to the disk."""
+        folders: set[Path] = set()
+        for path in paths:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            folders.add(Path(path).parent)
+        for folder in sorted(folders):
+            _fsync_folder(folder)
 
     def verify(self, sha256: str, ext: str) -> bool:
         """True if the stored file exists and its bytes still hash to `sha256`."""

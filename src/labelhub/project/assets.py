@@ -142,7 +142,7 @@ class AssetsMixin(DatasetsMixin):
                     continue
                 seen[info.sha256] = str(path)
                 if not link:
-                    _rel, present = store.put(path, info)
+                    _rel, present = store.put(path, info, durable=False)
                     if not present:
                         newly_copied.append(store.path_for(info.sha256, info.ext))
                 probed.append((name, path.resolve(), info))
@@ -150,6 +150,7 @@ class AssetsMixin(DatasetsMixin):
                 raise Cancelled(f"import into {ds_name} cancelled; nothing was imported")
             if progress:
                 progress(total, total, "saving to the project")
+            store.sync(newly_copied)  # the files are on the disk before any row names them
             if probed:
                 try:
                     self._record_import(ds_name, roots, probed, report, store, link)
