@@ -27,3 +27,7 @@ class ProjectOpenError(LabelHubError):
 
 class Cancelled(LabelHubError):
     """Long work was cancelled by the user; nothing was written."""
+
+
+class ProjectBusy(LabelHubError):
+    """Another program kept the project locked for writing longer than we waited."""

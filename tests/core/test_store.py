@@ -202,3 +202,21 @@ def test_opening_for_writing_takes_rotating_backups(project_dir: Path) -> None:
     with Project.open(project_dir, user="lena"):
         pass
     assert [b.name for b in backups.list_backups(folder) if "-auto-" in b.name] == [a.name for a in autos]
+
+
+def test_a_writer_locked_out_too_long_gets_a_clear_message(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from labelhub.errors import ProjectBusy
+    from labelhub.store import database
+
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
+    holder = sqlite3.connect(project_dir / "project.labelhub", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with Project.open(project_dir, user="lena", backup=False) as p:
+            with pytest.raises(ProjectBusy, match="busy.*nothing was changed"):
+                p.create_dataset("blocked")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with Project.open(project_dir, user="lena", backup=False) as p:
+        assert "blocked" not in [d.name for d in p.datasets()]

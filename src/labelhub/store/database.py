@@ -9,15 +9,15 @@ cannot upgrade its read lock while another writer waits.
 from __future__ import annotations
 
 import sqlite3
-import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
-from labelhub.errors import ProjectOpenError
+from labelhub.errors import ProjectBusy, ProjectOpenError
 
 #: PRAGMA application_id of a LabelHub project ("LbHb").
 APPLICATION_ID = 0x4C624862
@@ -81,12 +81,20 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
     Writers are serialised, so the change-log seq taken inside is the next one without gaps.
     """
-    with engine.connect() as conn:
-        conn = conn.execution_options(labelhub_write=True)
-        with conn.begin():
-            if not is_sqlite(engine):
-                conn.execute(text("LOCK TABLE change IN EXCLUSIVE MODE"))
-            yield conn
+    try:
+        with engine.connect() as conn:
+            conn = conn.execution_options(labelhub_write=True)
+            with conn.begin():
+                if not is_sqlite(engine):
+                    conn.execute(text("LOCK TABLE change IN EXCLUSIVE MODE"))
+                yield conn
+    except OperationalError as exc:
+        if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
+            raise ProjectBusy(
+                f"the project is busy: another program has been writing to it for more than "
+                f"{BUSY_TIMEOUT_MS // 1000} s; nothing was changed, try again"
+            ) from exc
+        raise
 
 
 @contextmanager
@@ -97,8 +105,10 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def read_header(db_path: Path) -> tuple[int, int]:
-    """(application_id, user_version) read from the file header, without opening the file.
+    """(application_id, user_version) of a database, read without changing the file.
 
+    The magic bytes come from the file itself; the two numbers through a read-only connection,
+    because in WAL mode the newest header may still be in the -wal file, not in the main file.
     Raises ProjectOpenError when the file is not an SQLite database at all.
     """
     try:
@@ -108,10 +118,16 @@ def read_header(db_path: Path) -> tuple[int, int]:
         raise ProjectOpenError(f"{db_path}: cannot be read ({exc.strerror or exc})") from exc
     if len(head) < 100 or not head.startswith(SQLITE_MAGIC):
         raise ProjectOpenError(f"{db_path} is not a LabelHub project: it is not an SQLite database")
-    user_version, application_id = struct.unpack(">I", head[60:64])[0], struct.unpack(
-        ">I", head[68:72]
-    )[0]
-    return application_id, user_version
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            user_version = conn.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise ProjectOpenError(f"{db_path} is damaged: {exc}") from exc
+    return int(application_id), int(user_version)
 
 
 def quick_check(db_path: Path) -> None:
