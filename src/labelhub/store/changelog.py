@@ -29,8 +29,16 @@ def canonical(value: Any) -> str:
 
 
 def row_digest(table: Table, row: Any) -> str:
-    """Digest of a row's content, leaving out what may change legitimately later."""
-    data = {c.name: row._mapping[c.name] for c in table.columns if c.name not in ("id", "valid_to")}
+    """Digest of a row's content, leaving out what may change legitimately later.
+
+    NULL columns are left out too, so a migration that adds a nullable column does not change
+    the digests of the rows written before it (new columns must be added nullable).
+    """
+    data = {
+        c.name: v
+        for c in table.columns
+        if c.name not in ("id", "valid_to") and (v := row._mapping[c.name]) is not None
+    }
     return hashlib.sha256(f"{table.name}\n{canonical(data)}".encode()).hexdigest()
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine
 
 from labelhub.errors import ProjectOpenError
 from labelhub.store.database import (
@@ -79,14 +80,7 @@ def check_can_open(db_path: Path) -> tuple[str | None, str]:
             f"{db_path} was written by a newer LabelHub (schema {user_version}; this LabelHub "
             f"reads schema {schema_number(head)} and older). Update LabelHub to open it."
         )
-    engine = make_engine(db_path)
-    try:
-        with engine.connect() as conn:
-            if "alembic_version" not in inspect(conn).get_table_names():
-                raise ProjectOpenError(f"{db_path} is not a LabelHub project: it has no schema record")
-            rev = current_revision(conn)
-    finally:
-        engine.dispose()
+    rev = _read_revision(db_path)
     known = {s.revision for s in script_directory().walk_revisions()}
     if rev is not None and rev not in known:
         raise ProjectOpenError(
@@ -94,6 +88,23 @@ def check_can_open(db_path: Path) -> tuple[str | None, str]:
             "Update LabelHub to open it."
         )
     return rev, head
+
+
+def _read_revision(db_path: Path) -> str | None:
+    """The Alembic revision recorded in the file, read on a read-only connection."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        has_table = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()
+        if not has_table:
+            raise ProjectOpenError(f"{db_path} is not a LabelHub project: it has no schema record")
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise ProjectOpenError(f"{db_path} is damaged: {exc}") from exc
+    finally:
+        conn.close()
+    return row[0] if row else None
 
 
 def migrate(db_path: Path) -> None:
