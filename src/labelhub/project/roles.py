@@ -51,6 +51,7 @@ PERMISSIONS: dict[str, Role] = {
     "comment.add": Role.ANNOTATOR,
     # review
     "assignment.change": Role.LEAD,
+    "groundtruth.edit": Role.REVIEWER,
     "review.accept": Role.REVIEWER,
     "review.reject": Role.REVIEWER,
     "comment.resolve": Role.REVIEWER,
