@@ -1,100 +1,29 @@
-"""The `labelhub` command. No Qt is imported unless the window is launched.
-
-``--json`` prints one JSON object on stdout and nothing else there; errors go to stderr with
-exit status 1, usage errors with 2.
-"""
+"""Commands for the project itself: init, info, members, datasets, images, audit, check,
+and the ones that open the window (demo, open)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import threading
-import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from labelhub import __version__
-from labelhub.errors import Cancelled, LabelHubError
-
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+from labelhub.cli._common import EXIT_ERROR, ProgressBar, UsageError, group, open_project, out
+from labelhub.errors import Cancelled
 
 
-class UsageError(Exception):
-    pass
-
-
-class ProgressBar:
-    """A progress bar on stderr: redrawn in place on a terminal, a line per tenth otherwise."""
-
-    def __init__(self, label: str, stream: TextIO | None = None) -> None:
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self._last_tenth = -1
-        self._last_draw = 0.0
-        self._start = time.monotonic()
-
-    def __call__(self, done: int, total: int, message: str) -> None:
-        total = max(total, 1)
-        frac = min(max(done / total, 0.0), 1.0)
-        if self.tty:
-            now = time.monotonic()
-            if now - self._last_draw < 0.05 and done < total:
-                return
-            self._last_draw = now
-            width = 30
-            filled = int(frac * width)
-            bar = "#" * filled + "-" * (width - filled)
-            text = f"\r{self.label} [{bar}] {done}/{total} {message[:40]:<40}"
-            self.stream.write(text)
-            if done >= total:
-                self.stream.write("\n")
-            self.stream.flush()
-        else:
-            tenth = int(frac * 10)
-            if tenth != self._last_tenth:
-                self._last_tenth = tenth
-                self.stream.write(f"{self.label}: {done}/{total} ({tenth * 10}%)\n")
-                self.stream.flush()
-
-
-def _out(args: argparse.Namespace, data: dict[str, Any], text: str | Callable[[], str]) -> None:
-    if args.json:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n")
-    else:
-        sys.stdout.write((text() if callable(text) else text).rstrip("\n") + "\n")
-
-
-def _project_path(args: argparse.Namespace) -> Path:
-    path = args.project or os.environ.get("LABELHUB_PROJECT")
-    if not path:
-        raise UsageError("no project given: use --project PATH or set LABELHUB_PROJECT")
-    return Path(path)
-
-
-def _open(args: argparse.Namespace, *, backup: bool = False):  # noqa: ANN202
-    from labelhub.project import Project
-
-    return Project.open(_project_path(args), user=args.user, backup=backup)
-
-
-# ------------------------------------------------------------------------------ commands
 def cmd_init(args: argparse.Namespace) -> int:
     from labelhub.project import Project
 
     with Project.create(args.path, lead=args.lead, display_name=args.display_name) as p:
         info = p.info()
-    _out(args, info, f"created project {info['name']} in {info['folder']} with lead {info['member']}")
+    out(args, info, f"created project {info['name']} in {info['folder']} with lead {info['member']}")
     return 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    with _open(args) as p:
+    with open_project(args) as p:
         info = p.info()
         info["datasets"] = [{"name": d.name, "items": d.item_count} for d in p.datasets()]
 
@@ -114,26 +43,26 @@ def cmd_info(args: argparse.Namespace) -> int:
             lines.append(f"dataset   {d['name']}: {d['items']} items")
         return "\n".join(lines)
 
-    _out(args, info, text)
+    out(args, info, text)
     return 0
 
 
 def cmd_members(args: argparse.Namespace) -> int:
-    with _open(args, backup=args.members_cmd != "list") as p:
+    with open_project(args, backup=args.members_cmd != "list") as p:
         if args.members_cmd == "add":
             m = p.add_member(args.name, args.role, args.display_name)
-            _out(args, {"name": m.name, "role": m.role.value}, f"added {m.name} as {m.role.value}")
+            out(args, {"name": m.name, "role": m.role.value}, f"added {m.name} as {m.role.value}")
         elif args.members_cmd == "set-role":
             m = p.set_role(args.name, args.role)
-            _out(args, {"name": m.name, "role": m.role.value}, f"{m.name} is now {m.role.value}")
+            out(args, {"name": m.name, "role": m.role.value}, f"{m.name} is now {m.role.value}")
         elif args.members_cmd == "deactivate":
             m = p.deactivate_member(args.name)
-            _out(args, {"name": m.name, "active": m.active}, f"{m.name} deactivated")
+            out(args, {"name": m.name, "active": m.active}, f"{m.name} deactivated")
         else:
             members = p.members()
             data = {"members": [{"name": m.name, "role": m.role.value, "display_name": m.display_name,
                                  "active": m.active} for m in members]}
-            _out(args, data, lambda: "\n".join(
+            out(args, data, lambda: "\n".join(
                 f"{m.name:<20} {m.role.value:<10} {'' if m.active else '(deactivated) '}{m.display_name}"
                 for m in members))
     return 0
@@ -146,13 +75,13 @@ def _dataset_dict(d: Any) -> dict[str, Any]:
 
 def cmd_dataset(args: argparse.Namespace) -> int:
     sub = args.dataset_cmd
-    with _open(args, backup=sub not in ("list", "show")) as p:
+    with open_project(args, backup=sub not in ("list", "show")) as p:
         if sub == "create":
             d = p.create_dataset(args.name, args.description or "")
-            _out(args, _dataset_dict(d), f"created dataset {d.name}")
+            out(args, _dataset_dict(d), f"created dataset {d.name}")
         elif sub == "rename":
             d = p.rename_dataset(args.name, args.new_name)
-            _out(args, _dataset_dict(d), f"renamed dataset {args.name} to {d.name}")
+            out(args, _dataset_dict(d), f"renamed dataset {args.name} to {d.name}")
         elif sub == "describe":
             fields = {k: v for k, v in vars(args).items() if k.startswith("ds_") and v is not None}
             sheet = {k[3:]: v for k, v in fields.items()}
@@ -165,15 +94,15 @@ def cmd_dataset(args: argparse.Namespace) -> int:
             if extra:
                 sheet["extra"] = {**p.dataset(args.name).datasheet.get("extra", {}), **extra}
             d = p.describe_dataset(args.name, args.description, **sheet)
-            _out(args, _dataset_dict(d), f"updated the datasheet of {d.name}")
+            out(args, _dataset_dict(d), f"updated the datasheet of {d.name}")
         elif sub == "show":
             d = p.dataset(args.name)
-            _out(args, _dataset_dict(d), lambda: "\n".join(
+            out(args, _dataset_dict(d), lambda: "\n".join(
                 [f"{d.name}: {d.item_count} items", d.description]
                 + [f"  {k}: {v}" for k, v in sorted(d.datasheet.items())]))
         else:
             ds = p.datasets()
-            _out(args, {"datasets": [_dataset_dict(d) for d in ds]},
+            out(args, {"datasets": [_dataset_dict(d) for d in ds]},
                  lambda: "\n".join(f"{d.name:<30} {d.item_count:>8} items  {d.description}" for d in ds)
                  or "no datasets yet")
     return 0
@@ -182,7 +111,7 @@ def cmd_dataset(args: argparse.Namespace) -> int:
 def cmd_import_images(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     bar = ProgressBar("importing")
-    with _open(args, backup=True) as p:
+    with open_project(args, backup=True) as p:
         try:
             report = p.import_images(args.dataset, args.paths, link=args.link, progress=bar, cancel=cancel)
         except KeyboardInterrupt:
@@ -195,28 +124,28 @@ def cmd_import_images(args: argparse.Namespace) -> int:
         lines += [f"  renamed:   {f} -> {n}" for f, n in report.renamed]
         return "\n".join(lines)
 
-    _out(args, report.to_dict(), text)
+    out(args, report.to_dict(), text)
     return 0
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    with _open(args) as p:
+    with open_project(args) as p:
         if args.audit_cmd == "log":
             changes = p.changes(limit=args.limit)
             data = {"changes": [c.__dict__ for c in changes]}
-            _out(args, data, lambda: "\n".join(
+            out(args, data, lambda: "\n".join(
                 f"{c.seq:>6} {c.time[:19]} {c.member or '-':<12} {c.action:<18} {c.entity} "
                 f"{json.dumps(c.detail, ensure_ascii=False)[:80]}" for c in changes))
             return 0
         report = p.audit_verify(progress=None if args.json else ProgressBar("verifying"))
     data = {"ok": report.ok, "checked": report.checked, "broken_seq": report.broken_seq,
             "message": report.message}
-    _out(args, data, ("ok: " if report.ok else "BROKEN: ") + report.message)
+    out(args, data, ("ok: " if report.ok else "BROKEN: ") + report.message)
     return 0 if report.ok else EXIT_ERROR
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    with _open(args) as p:
+    with open_project(args) as p:
         report = p.check(deep=args.deep, progress=None if args.json else ProgressBar("checking"))
 
     def text() -> str:
@@ -226,14 +155,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         lines.append("ok" if report.ok else "PROBLEMS FOUND")
         return "\n".join(lines)
 
-    _out(args, report.to_dict(), text)
+    out(args, report.to_dict(), text)
     return 0 if report.ok else EXIT_ERROR
 
 
-def _run_gui(project: Path | None, user: str | None, demo: bool = False) -> int:
-    from labelhub.gui.app import run_gui
+def run_gui(project: Path | None, user: str | None, demo: bool = False) -> int:
+    from labelhub.gui.app import run_gui as launch
 
-    return run_gui(project=project, user=user, demo=demo)
+    return launch(project=project, user=user, demo=demo)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -241,33 +170,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     folder = build_demo(Path(args.dir) if args.dir else None, fresh=args.fresh,
                         progress=None if args.json else ProgressBar("building demo"))
-    _out(args, {"project": str(folder), "user": DEMO_LEAD}, f"demo project ready in {folder}")
+    out(args, {"project": str(folder), "user": DEMO_LEAD}, f"demo project ready in {folder}")
     if args.no_gui:
         return 0
-    return _run_gui(folder, args.user or DEMO_LEAD)
+    return run_gui(folder, args.user or DEMO_LEAD)
 
 
 def cmd_open(args: argparse.Namespace) -> int:
-    return _run_gui(Path(args.path), args.user)
+    return run_gui(Path(args.path), args.user)
 
 
-# ------------------------------------------------------------------------------- parser
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors exit 2, as argparse does
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    json_opt = argparse.ArgumentParser(add_help=False)
-    json_opt.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-
-    parser = _Parser(prog="labelhub", description="LabelHub: image datasets through their whole life.")
-    parser.add_argument("--version", action="version", version=f"LabelHub {__version__}")
-    parser.add_argument("--project", metavar="PATH", help="project folder or its project.labelhub (default: $LABELHUB_PROJECT)")
-    parser.add_argument("--user", metavar="NAME", help="acting member (default: $LABELHUB_USER, else the OS user)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
+def register(sub: argparse._SubParsersAction, json_opt: argparse.ArgumentParser, parser_class: type) -> None:
+    """Add this module's commands to the `labelhub` parser."""
     p = sub.add_parser("open", help="open the window on a project")
     p.add_argument("path")
     p.set_defaults(func=cmd_open, json=False)
@@ -288,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("members", help="list, add, change or deactivate members")
-    msub = p.add_subparsers(dest="members_cmd", metavar="ACTION", required=True, parser_class=_Parser)
+    msub = p.add_subparsers(dest="members_cmd", metavar="ACTION", required=True, parser_class=parser_class)
     m = msub.add_parser("list", parents=[json_opt])
     m = msub.add_parser("add", parents=[json_opt])
     m.add_argument("name")
@@ -302,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_members)
 
     p = sub.add_parser("dataset", help="create, list, rename and describe datasets")
-    dsub = p.add_subparsers(dest="dataset_cmd", metavar="ACTION", required=True, parser_class=_Parser)
+    dsub = p.add_subparsers(dest="dataset_cmd", metavar="ACTION", required=True, parser_class=parser_class)
     d = dsub.add_parser("create", parents=[json_opt])
     d.add_argument("name")
     d.add_argument("--description", default="")
@@ -322,8 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--set", action="append", metavar="KEY=VALUE", help="a free key-value (repeatable)")
     p.set_defaults(func=cmd_dataset)
 
-    p = sub.add_parser("import", help="bring images (or, later, labels) into a dataset")
-    isub = p.add_subparsers(dest="import_cmd", metavar="WHAT", required=True, parser_class=_Parser)
+    isub = group(sub, "import", "bring images or labels into a dataset", parser_class)
     i = isub.add_parser("images", parents=[json_opt], help="import image files and folders")
     i.add_argument("paths", nargs="+", metavar="DIR")
     i.add_argument("--dataset", required=True)
@@ -331,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(func=cmd_import_images)
 
     p = sub.add_parser("audit", help="the change log")
-    asub = p.add_subparsers(dest="audit_cmd", metavar="ACTION", required=True, parser_class=_Parser)
+    asub = p.add_subparsers(dest="audit_cmd", metavar="ACTION", required=True, parser_class=parser_class)
     asub.add_parser("verify", parents=[json_opt], help="walk the hash chain, report the first broken link")
     a = asub.add_parser("log", parents=[json_opt], help="the latest changes")
     a.add_argument("--limit", type=int, default=50)
@@ -340,27 +255,3 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", parents=[json_opt], help="integrity check, audit, media, backup")
     p.add_argument("--deep", action="store_true", help="also re-hash every media file")
     p.set_defaults(func=cmd_check)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        project = Path(args.project) if args.project else None
-        return _run_gui(project, args.user)
-    try:
-        return int(args.func(args) or 0)
-    except UsageError as exc:
-        parser.print_usage(sys.stderr)
-        sys.stderr.write(f"labelhub: error: {exc}\n")
-        return EXIT_USAGE
-    except Cancelled as exc:
-        sys.stderr.write(f"labelhub: {exc}\n")
-        return EXIT_INTERRUPTED
-    except LabelHubError as exc:
-        sys.stderr.write(f"labelhub: error: {exc}\n")
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        sys.stderr.write("labelhub: interrupted\n")
-        return EXIT_INTERRUPTED
