@@ -197,64 +197,72 @@ def rle_to_bbox(counts: object, height: int) -> np.ndarray:
     return np.array([x0, y0, x1 - x0 + 1, y1 - y0 + 1], dtype=np.float64)
 
 
-class RlePack:
-    """A set of masks packed end to end on one line, so overlaps are found with searchsorted.
+def _as_counts(values: object) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype == np.int64 and values.ndim == 1:
+        return values  # the common case, checked in bulk by RlePack
+    return _counts(values)
 
-    Mask i occupies ``[base[i], base[i] + total[i])``. ``cumfg[j]`` counts the foreground pixels
-    before boundary ``pos[j]`` (over the whole line), and ``fg[j]`` says whether the run starting at
-    ``pos[j]`` is foreground; the foreground pixels before any point x are then
-    ``cumfg[j] + fg[j] * (x - pos[j])`` with j the last boundary at or before x.
+
+class RlePack:
+    """A set of masks laid end to end on one line, kept as their foreground runs only.
+
+    Mask i occupies ``[base[i], base[i] + total[i])`` of the line; its non-empty foreground
+    runs are ``int_start[j], int_end[j]`` (line positions) for j in
+    ``int_first[i] : int_first[i] + int_count[i]``. ``area[i]`` is its foreground pixel count.
+    Overlaps are then found with one searchsorted over all runs, never decoding a mask.
     """
 
     def __init__(self, counts_list: Sequence[object]) -> None:
-        arrays = [_counts(c) for c in counts_list]
+        arrays = [_as_counts(c) for c in counts_list]
         n = len(arrays)
         lens = np.fromiter((a.size for a in arrays), dtype=np.int64, count=n)
         flat = np.concatenate(arrays) if n else np.zeros(0, dtype=np.int64)
-        owner = np.repeat(np.arange(n), lens)
-        first = np.concatenate(([0], np.cumsum(lens)[:-1])) if n else np.zeros(0, np.int64)
-        run_index = np.arange(flat.size) - np.repeat(first, lens)
-        is_fg = (run_index % 2) == 1
-        self.total = np.bincount(owner, weights=flat, minlength=n).astype(np.int64)
-        self.area = np.bincount(owner, weights=flat * is_fg, minlength=n).astype(np.int64)
-        self.base = np.concatenate(([0], np.cumsum(self.total)[:-1])) if n else np.zeros(0, np.int64)
+        if flat.size and flat.min() < 0:
+            raise InvalidInput("RLE counts must not be negative")
         ends = np.cumsum(flat)
-        starts = ends - flat
-        self.pos = np.concatenate((starts, [int(self.total.sum())]))
-        self.fg = np.concatenate((is_fg, [False]))
-        fg_len = np.where(is_fg, flat, 0)
-        self.cumfg = np.concatenate(([0], np.cumsum(fg_len)))
-        keep = is_fg & (flat > 0)
-        local_base = self.base[owner[keep]]
-        self.int_start = starts[keep] - local_base
-        self.int_end = ends[keep] - local_base
-        self.int_count = np.bincount(owner[keep], minlength=n).astype(np.int64)
-        self.int_first = (np.concatenate(([0], np.cumsum(self.int_count)[:-1])) if n
-                          else np.zeros(0, np.int64))
+        padded = np.concatenate(([0], ends))
+        first_run = np.cumsum(lens) - lens
+        self.base = padded[first_run]
+        self.total = padded[first_run + lens] - self.base
+        # A run is foreground when its index within its own mask is odd.
+        owner_first = np.repeat(first_run, lens)
+        fg = ((np.arange(flat.size) - owner_first) & 1).astype(bool) & (flat > 0)
+        runs = np.flatnonzero(fg)
+        self.int_end = ends[runs]
+        lengths = flat[runs]
+        self.int_start = self.int_end - lengths
+        self._cum = np.concatenate(([0], np.cumsum(lengths)))
+        self._lengths = lengths
+        self.int_first = np.searchsorted(self.int_start, self.base, side="left")
+        stop = np.searchsorted(self.int_start, self.base + self.total, side="left")
+        self.int_count = stop - self.int_first
+        self.area = self._cum[stop] - self._cum[self.int_first]
         self.size = n
 
     def fg_before(self, x: np.ndarray) -> np.ndarray:
-        """Foreground pixels of the packed line before positions x (int64)."""
-        j = np.searchsorted(self.pos, x, side="right") - 1
-        return self.cumfg[j] + np.where(self.fg[j], x - self.pos[j], 0)
+        """Foreground pixels of the packed line before line positions x (int64)."""
+        j = np.searchsorted(self.int_start, x, side="right") - 1
+        jj = np.maximum(j, 0)
+        if self._lengths.size == 0:
+            return np.zeros(np.shape(x), dtype=np.int64)
+        partial = np.minimum(x - self.int_start[jj], self._lengths[jj])
+        return np.where(j >= 0, self._cum[jj] + partial, 0)
 
 
 def _expand(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For segments (first, count): the segment number and element index of every element."""
     seg = np.repeat(np.arange(count.size), count)
-    offsets = np.concatenate(([0], np.cumsum(count)[:-1])) if count.size else count
-    idx = np.arange(int(count.sum())) - np.repeat(offsets, count) + np.repeat(first, count)
+    offsets = np.cumsum(count) - count
+    idx = np.arange(seg.size) - offsets[seg] + first[seg]
     return seg, idx
 
 
 def _intersections(a: RlePack, b: RlePack, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
     """Overlapping pixels of masks a[ia[p]] and b[ib[p]]: sum over a's runs of b's coverage."""
-    out = np.zeros(ia.size, dtype=np.int64)
-    cnt = a.int_count[ia]
-    seg, idx = _expand(a.int_first[ia], cnt)
+    seg, idx = _expand(a.int_first[ia], a.int_count[ia])
     if idx.size == 0:
-        return out
-    shift = b.base[ib][seg]
+        return np.zeros(ia.size, dtype=np.int64)
+    shift = (b.base[ib] - a.base[ia])[seg]
     covered = b.fg_before(a.int_end[idx] + shift) - b.fg_before(a.int_start[idx] + shift)
     # Float sums of whole numbers are exact below 2**53 pixels.
     return np.rint(np.bincount(seg, weights=covered, minlength=ia.size)).astype(np.int64)

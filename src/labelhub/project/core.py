@@ -272,10 +272,17 @@ class ProjectBase:
             self.authorize(action)
             seq = changelog.next_seq(conn)
             pending = changelog.PendingChange(seq, self._member_id, action, entity, entity_uid, dict(detail))
-            yield Tx(conn, pending)
+            tx = Tx(conn, pending)
+            yield tx
+            self._before_commit(tx)
             changelog.append(conn, pending)
         for listener in list(self._listeners):
             listener(seq, action)
+
+    def _before_commit(self, tx: Tx) -> None:
+        """Called inside every change's transaction after its rows are written and before its
+        change-log row is appended. Mixins that keep derived tables in step with the data
+        (counts, content digests) override it and call ``super()._before_commit(tx)``."""
 
     def subscribe(self, listener: Callable[[int, str], None]) -> None:
         """Call ``listener(seq, action)`` after each change this Project object commits."""
