@@ -32,7 +32,12 @@ from labelhub.gui.settings import AppSettings, default_demo_folder, project_key
 from labelhub.gui.start_page import StartPage
 from labelhub.gui.tasks import BackgroundTask, Progress
 from labelhub.gui.widgets import Sidebar
-from labelhub.gui.workspaces import WORKSPACES, PlaceholderWorkspace
+from labelhub.gui.workspaces import (
+    WORKSPACE_FACTORIES,
+    WORKSPACES,
+    PlaceholderWorkspace,
+    load_workspaces,
+)
 
 DEMO_LEAD = "lena"
 
@@ -101,10 +106,17 @@ class MainWindow(QMainWindow):
         row.addWidget(self.workspace_stack, 1)
         self.pages.addWidget(self.project_view)
 
+        load_workspaces()
         self.assets = AssetsWorkspace(self.workspace_stack)
         self.workspaces: dict[str, QWidget] = {}
         for info in WORKSPACES:
-            page = self.assets if info.key == "assets" else PlaceholderWorkspace(info)
+            factory = WORKSPACE_FACTORIES.get(info.key)
+            if info.key == "assets" and factory is None:
+                page: QWidget = self.assets
+            elif factory is not None:
+                page = factory(self)
+            else:
+                page = PlaceholderWorkspace(info)
             self.workspaces[info.key] = page
             self.workspace_stack.addWidget(page)
             self.sidebar.add_workspace(info.key, info.title, info.tooltip)
@@ -230,8 +242,24 @@ class MainWindow(QMainWindow):
         self.settings.add_recent_project(project.folder)
         self.settings.remember_member(project.folder, project.member.name)
         self.pages.setCurrentWidget(self.project_view)
+        self._pages_call("set_project", project)
         self.refresh_project()
         self.project_opened.emit()
+
+    def _pages_call(self, method: str, *args: Any) -> None:
+        """Call ``method`` on every built workspace page that has it."""
+        for page in self.workspaces.values():
+            if page is not self.assets or WORKSPACE_FACTORIES.get("assets") is not None:
+                handler = getattr(page, method, None)
+                if handler is not None:
+                    handler(*args)
+
+    def show_item(self, dataset: str, item_uid: str) -> None:
+        """Open one item in the Annotate workspace (from any other workspace)."""
+        page = self.workspaces.get("annotate")
+        if page is not None and hasattr(page, "show_item"):
+            self.set_workspace("annotate")
+            page.show_item(dataset, item_uid)
 
     def close_project(self) -> bool:
         if self.project is None:
@@ -239,6 +267,7 @@ class MainWindow(QMainWindow):
         if self._busy():
             return False
         project, self.project = self.project, None
+        self._pages_call("set_project", None)
         project.close()
         self._show_start_page()
         self.project_closed.emit()
@@ -340,6 +369,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{self.project.name} — LabelHub")
         self._update_status()
         self._update_actions()
+        self._pages_call("refresh")
 
     def dataset_names(self) -> list[str]:
         return self.assets.model.dataset_names()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -71,3 +73,30 @@ class PlaceholderWorkspace(QWidget):
 
     def refresh_icons(self) -> None:
         self.empty_state.refresh_icons()
+
+
+#: Built workspaces: key -> factory(main_window) -> page. A page may define
+#:   set_project(project | None)   called when a project is opened, switched or closed,
+#:   refresh()                     called after the window changed the project's data,
+#:   refresh_icons()               called when the theme changes,
+#:   show_item(dataset, item_uid)  (Annotate) open one item.
+#: Workspaces without a factory show their honest empty state.
+WORKSPACE_FACTORIES: dict[str, Callable[[Any], QWidget]] = {}
+
+
+def register_workspace(key: str, factory: Callable[[Any], QWidget]) -> None:
+    if key not in {info.key for info in WORKSPACES}:
+        raise ValueError(f"unknown workspace {key!r}")
+    WORKSPACE_FACTORIES[key] = factory
+
+
+#: Modules that build workspaces; importing one calls register_workspace. Each workspace's
+#: issue adds its module here.
+WORKSPACE_MODULES: tuple[str, ...] = ()
+
+
+def load_workspaces() -> None:
+    import importlib
+
+    for name in WORKSPACE_MODULES:
+        importlib.import_module(name)
