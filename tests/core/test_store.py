@@ -17,7 +17,7 @@ from labelhub.errors import ProjectOpenError
 from labelhub.project import Project
 from labelhub.store import backup as backups
 from labelhub.store.database import APPLICATION_ID, make_engine, write_transaction
-from labelhub.store.schema import head_revision, upgrade
+from labelhub.store.schema import head_revision, schema_number, upgrade
 from labelhub.store.tables import METADATA
 
 
@@ -34,7 +34,7 @@ def test_pragmas_in_effect_on_every_connection(lead: Project) -> None:
         assert q("busy_timeout") >= 5000
         assert q("trusted_schema") == 0
         assert q("application_id") == APPLICATION_ID
-        assert q("user_version") == int(head_revision())
+        assert q("user_version") == schema_number(head_revision()) == 2
 
 
 def test_foreign_keys_are_enforced(lead: Project) -> None:

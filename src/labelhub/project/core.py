@@ -172,7 +172,7 @@ class ProjectBase:
         if rev != head:
             seq = cls._peek_seq(db_path)
             backups.pre_migration_backup(
-                db_path, folder / "backups", schema_number(rev) if rev else 0, seq
+                db_path, folder / "backups", schema_number(rev), seq
             )
             migrate(db_path)
         return folder, db_path
@@ -315,7 +315,7 @@ class ProjectBase:
                 "changes": conn.scalar(select(func.count()).select_from(_change)),
             }
             last = conn.execute(select(_change).order_by(_change.c.seq.desc()).limit(1)).first()
-            rev = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            rev = "+".join(sorted(r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")))
         return {
             "name": self.name,
             "folder": str(self.folder),

@@ -35,21 +35,32 @@ def script_directory() -> ScriptDirectory:
 
 
 def head_revision() -> str:
-    head = script_directory().get_current_head()
-    assert head is not None
-    return head
+    """The schema this LabelHub writes: its head revision(s), joined by '+' if there are several."""
+    return "+".join(sorted(script_directory().get_heads()))
 
 
-def schema_number(revision: str) -> int:
-    """Revisions are named 0001, 0002, ...; the number is also PRAGMA user_version."""
-    return int(revision)
+def schema_number(revision: str | None) -> int:
+    """How many migrations a file at ``revision`` has had (also its PRAGMA user_version).
+
+    Revisions are normally named 0001, 0002, ...; the count works for any names, and for
+    several heads joined by '+'.
+    """
+    if not revision:
+        return 0
+    script = script_directory()
+    seen: set[str] = set()
+    for head in revision.split("+"):
+        for rev in script.iterate_revisions(head, "base"):
+            seen.add(rev.revision)
+    return len(seen)
 
 
 def current_revision(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
+    heads = MigrationContext.configure(conn).get_current_heads()
+    return "+".join(sorted(heads)) if heads else None
 
 
-def upgrade(engine: Engine, target: str = "head") -> None:
+def upgrade(engine: Engine, target: str = "heads") -> None:
     """Run the migrations up to ``target`` in one transaction and stamp the header."""
     cfg = _config()
     with write_transaction(engine) as conn:
@@ -82,7 +93,9 @@ def check_can_open(db_path: Path) -> tuple[str | None, str]:
         )
     rev = _read_revision(db_path)
     known = {s.revision for s in script_directory().walk_revisions()}
-    if rev is not None and rev not in known:
+    unknown = [r for r in (rev or "").split("+") if r and r not in known]
+    if unknown:
+        rev = unknown[0]
         raise ProjectOpenError(
             f"{db_path} was written by a newer LabelHub (schema revision {rev} is unknown here). "
             "Update LabelHub to open it."
@@ -99,12 +112,12 @@ def _read_revision(db_path: Path) -> str | None:
         ).fetchone()
         if not has_table:
             raise ProjectOpenError(f"{db_path} is not a LabelHub project: it has no schema record")
-        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
     except sqlite3.DatabaseError as exc:
         raise ProjectOpenError(f"{db_path} is damaged: {exc}") from exc
     finally:
         conn.close()
-    return row[0] if row else None
+    return "+".join(sorted(r[0] for r in rows)) if rows else None
 
 
 def migrate(db_path: Path) -> None:
@@ -119,7 +132,7 @@ def migrate(db_path: Path) -> None:
         cfg = _config()
         with write_transaction(engine) as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, "heads")
             problems = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             if problems:
                 raise ProjectOpenError(
