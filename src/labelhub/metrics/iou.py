@@ -23,8 +23,9 @@ Stable API (all arrays are numpy arrays; N detections, M ground truths, P pairs,
         of pixels (one image); otherwise InvalidInput.
     rle_iou_pairs(dts, gts, pairs_dt (P,), pairs_gt (P,), iscrowd=None) -> (P,) float64
         iscrowd here is per ground truth (len(gts),).
-    RlePack(counts_list)                             a packed set of masks, reusable across calls
-        .area (n,) int64, .total (n,) int64 (pixels covered by each mask's runs)
+    RlePack(counts_list)                             a set of masks packed as foreground runs,
+        reusable across calls: .size, .area (n,) int64 foreground pixels, .total (n,) int64
+        pixels covered by each mask's runs (height * width)
     rle_pack_iou_pairs(dts: RlePack, gts: RlePack, pairs_dt, pairs_gt, crowd (P,) bool) -> (P,)
 
     COCO_KEYPOINT_SIGMAS (17,) float64               the COCO person keypoint sigmas
