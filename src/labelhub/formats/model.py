@@ -1,0 +1,278 @@
+"""The value objects every reader returns and every writer takes.
+
+A dataset in an exchange format is a list of label classes (:class:`ClassSpec`), a list of
+images (:class:`ImageRecord`, named by their POSIX path relative to the dataset) and the
+annotations on them (:class:`AnnotationRecord`, one geometry shape each). Readers return a
+:class:`LabelDocument`; writers take the classes plus an iterable of :class:`Item` (an image
+with its annotations), so a caller can stream a dataset of any size through them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from labelhub.errors import InvalidInput
+from labelhub.geometry import Shape
+
+#: ``progress(done, total, message)``; total is 0 when it is not known in advance.
+Progress = Callable[[int, int, str], None]
+#: Anything with ``is_set()`` (a :class:`threading.Event`).
+CancelFlag = threading.Event
+
+#: The attribute value types an :class:`AttributeSpec` may declare.
+ATTRIBUTE_TYPES = ("bool", "int", "float", "text", "select")
+
+#: The folder / file name used for images that belong to no split.
+DEFAULT_SPLIT = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeSpec:
+    """An attribute a label class's annotations may carry (CVAT's label attributes)."""
+
+    name: str
+    type: str = "text"
+    values: tuple[str, ...] = ()
+    default: Any = None
+    mutable: bool = False
+
+    def __post_init__(self) -> None:
+        if self.type not in ATTRIBUTE_TYPES:
+            raise InvalidInput(
+                f"attribute {self.name!r} has unknown type {self.type!r}; "
+                f"expected one of {', '.join(ATTRIBUTE_TYPES)}"
+            )
+        object.__setattr__(self, "values", tuple(self.values))
+
+
+@dataclass(frozen=True, slots=True)
+class ClassSpec:
+    """A label class. ``skeleton`` holds 0-based index pairs into ``keypoint_names``."""
+
+    id: int
+    name: str
+    color: str | None = None
+    kinds: tuple[str, ...] = ()
+    keypoint_names: tuple[str, ...] = ()
+    skeleton: tuple[tuple[int, int], ...] = ()
+    attributes: tuple[AttributeSpec, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kinds", tuple(self.kinds))
+        object.__setattr__(self, "keypoint_names", tuple(self.keypoint_names))
+        object.__setattr__(self, "skeleton", tuple((int(a), int(b)) for a, b in self.skeleton))
+        object.__setattr__(self, "attributes", tuple(self.attributes))
+
+    def attribute(self, name: str) -> AttributeSpec | None:
+        """The declared attribute called ``name``, if any."""
+        return next((a for a in self.attributes if a.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRecord:
+    """An image by its POSIX path relative to the dataset; size in pixels when known."""
+
+    name: str
+    width: int | None = None
+    height: int | None = None
+    split: str | None = None
+    sha256: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationRecord:
+    """One shape of one label class on one image."""
+
+    image: str
+    label: str
+    shape: Shape
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    score: float | None = None
+    iscrowd: bool = False
+    group: int | None = None
+    uid: str | None = None
+
+
+class Item(NamedTuple):
+    """An image with its annotations: the unit writers stream."""
+
+    image: ImageRecord
+    annotations: Sequence[AnnotationRecord]
+
+
+@dataclass(slots=True)
+class LabelDocument:
+    """What a reader returns: classes, images and annotations.
+
+    ``media`` maps image names to the path (relative to the dataset folder that was read) of
+    the image file found there, for the images whose file exists.
+    """
+
+    classes: list[ClassSpec] = field(default_factory=list)
+    images: list[ImageRecord] = field(default_factory=list)
+    annotations: list[AnnotationRecord] = field(default_factory=list)
+    media: dict[str, str] = field(default_factory=dict)
+
+    def items(self) -> Iterator[Item]:
+        """Each image with its annotations, in image order (annotations keep their order)."""
+        by_image: dict[str, list[AnnotationRecord]] = {im.name: [] for im in self.images}
+        for ann in self.annotations:
+            if ann.image not in by_image:
+                raise InvalidInput(f"annotation on {ann.image!r}, which is not among the images")
+            by_image[ann.image].append(ann)
+        for image in self.images:
+            yield Item(image, by_image[image.name])
+
+    def kind_counts(self) -> dict[str, dict[str, int]]:
+        """``{label: {kind: count}}`` over the annotations (what :func:`plan_export` takes)."""
+        return count_kinds(self.annotations)
+
+
+def count_kinds(annotations: Iterable[AnnotationRecord]) -> dict[str, dict[str, int]]:
+    """``{label: {kind: count}}`` over ``annotations``."""
+    counts: dict[str, dict[str, int]] = {}
+    for ann in annotations:
+        per = counts.setdefault(ann.label, {})
+        per[ann.shape.kind] = per.get(ann.shape.kind, 0) + 1
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a file being read (or a record being written).
+
+    ``image`` names the image and ``index`` the position of the shape within its file (or
+    within the image), when the problem is about one shape.
+    """
+
+    file: str
+    image: str | None
+    index: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.image is not None:
+            where += f", image {self.image}"
+        if self.index is not None:
+            where += f", shape {self.index}"
+        return f"{where}: {self.message}"
+
+
+class ProblemsFound(InvalidInput):
+    """The input had problems; ``problems`` lists every one of them so all can be shown."""
+
+    def __init__(self, problems: Sequence[Problem], what: str = "the dataset") -> None:
+        self.problems: list[Problem] = list(problems)
+        shown = "\n".join(f"  {p}" for p in self.problems[:20])
+        more = len(self.problems) - 20
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        super().__init__(f"{len(self.problems)} {noun} in {what}:\n{shown}{tail}")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps that protect readers from hostile or broken input."""
+
+    max_json_bytes: int = 2 * 1024**3
+    max_xml_bytes: int = 2 * 1024**3
+    max_text_bytes: int = 512 * 1024**2
+    zip_max_members: int = 200_000
+    zip_max_total_bytes: int = 64 * 1024**3
+    zip_max_ratio: float = 200.0
+    #: Members smaller than this are not held to ``zip_max_ratio`` (tiny files compress well).
+    zip_ratio_floor_bytes: int = 1024**2
+    max_problems: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    """Choices a writer (and :func:`plan_export`) honours.
+
+    ``yolo_task``: "detect", "segment", "obb", "pose" or "classify"; None picks it from the
+    shapes present. ``labelme_oriented_rectangles``: write rotated boxes as labelme's
+    ``oriented_rectangle`` shapes (recent labelme) instead of polygons.
+    """
+
+    yolo_task: str | None = None
+    labelme_oriented_rectangles: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """Choices and context a reader uses.
+
+    ``image_sizes`` gives ``(width, height)`` by image name for formats that do not record
+    sizes (YOLO needs them to turn normalised coordinates into pixels); without it the size is
+    read from the image file's header when the file is in the dataset. ``coco_ground_truth``
+    is the COCO file whose image and category ids a COCO results list refers to.
+    ``classes`` declares attribute types for formats that store attributes as text.
+    """
+
+    limits: Limits = field(default_factory=Limits)
+    image_sizes: Mapping[str, tuple[int, int]] | None = None
+    yolo_task: str | None = None
+    coco_ground_truth: str | None = None
+    classes: Sequence[ClassSpec] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Loss:
+    """Shapes of one kind of one label class that a format cannot hold as they are.
+
+    ``action`` is "converted" (written as another shape, said in ``detail``) or "dropped"
+    (not written). ``kind`` is a shape kind, or "attributes" for annotation attributes the
+    format has no place for.
+    """
+
+    label: str
+    kind: str
+    count: int
+    action: str
+    detail: str
+
+
+@dataclass(slots=True)
+class WriteResult:
+    """What a writer did.
+
+    ``files``: the annotation files written, relative to the output folder, sorted.
+    ``media``: for each image name, where the caller should copy its file (relative paths;
+    several for an image in several class folders, none for one the layout has no place for).
+    ``losses``: what was converted or dropped, tallied as it was written; it equals the plan.
+    """
+
+    files: list[str] = field(default_factory=list)
+    media: dict[str, list[str]] = field(default_factory=dict)
+    losses: list[Loss] = field(default_factory=list)
+
+
+def as_export_options(options: ExportOptions | Mapping[str, Any] | None) -> ExportOptions:
+    """``options`` as an :class:`ExportOptions` (a mapping of its field names is accepted)."""
+    if options is None:
+        return ExportOptions()
+    if isinstance(options, ExportOptions):
+        return options
+    known = set(ExportOptions.__dataclass_fields__)
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise InvalidInput(f"unknown export option {', '.join(unknown)}")
+    return ExportOptions(**dict(options))
+
+
+def as_read_options(options: ReadOptions | Mapping[str, Any] | None) -> ReadOptions:
+    """``options`` as a :class:`ReadOptions` (a mapping of its field names is accepted)."""
+    if options is None:
+        return ReadOptions()
+    if isinstance(options, ReadOptions):
+        return options
+    known = set(ReadOptions.__dataclass_fields__)
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise InvalidInput(f"unknown read option {', '.join(unknown)}")
+    return ReadOptions(**dict(options))
