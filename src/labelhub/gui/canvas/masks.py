@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from labelhub.geometry import Mask
@@ -93,17 +92,21 @@ def stroke_window(
     if x1 <= x0 or y1 <= y0:
         return MaskWindow(0, 0, np.zeros((0, 0), dtype=np.uint8))
     pixels = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
-    shift = 4
-    # Pixel (c, r) has its centre at (c + 0.5, r + 0.5): move points by -0.5 into OpenCV's frame.
-    local = np.rint((pts - (x0 + 0.5, y0 + 0.5)) * (1 << shift)).astype(np.int32)
-    thickness = max(1, int(round(2 * r)))
-    if len(local) == 1:
-        cv2.circle(pixels, (int(local[0, 0]), int(local[0, 1])), int(r * (1 << shift)), 1, -1,
-                   cv2.LINE_8, shift)
-    else:
-        for a, b in zip(local[:-1], local[1:], strict=False):
-            cv2.line(pixels, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 1, thickness,
-                     cv2.LINE_8, shift)
+    ends = pts if len(pts) == 1 else None
+    segments = [(pts[0], pts[0])] if ends is not None else list(zip(pts[:-1], pts[1:], strict=False))
+    for (ax, ay), (bx, by) in segments:
+        # Only the pixels around this segment: its bounds grown by the radius.
+        c0, c1 = int(max(np.floor(min(ax, bx) - r) - x0, 0)), int(min(np.ceil(max(ax, bx) + r) - x0 + 1, x1 - x0))
+        r0, r1 = int(max(np.floor(min(ay, by) - r) - y0, 0)), int(min(np.ceil(max(ay, by) + r) - y0 + 1, y1 - y0))
+        if c1 <= c0 or r1 <= r0:
+            continue
+        cx = np.arange(c0, c1) + x0 + 0.5
+        cy = (np.arange(r0, r1) + y0 + 0.5)[:, None]
+        dx, dy = bx - ax, by - ay
+        length2 = dx * dx + dy * dy
+        t = 0.0 if length2 == 0 else np.clip(((cx - ax) * dx + (cy - ay) * dy) / length2, 0, 1)
+        near = (cx - (ax + t * dx)) ** 2 + (cy - (ay + t * dy)) ** 2 <= r * r
+        pixels[r0:r1, c0:c1] |= near.astype(np.uint8)
     return MaskWindow(x0, y0, pixels)
 
 

@@ -43,6 +43,11 @@ def to_qcolor(color: ColorLike) -> QColor:
     return c
 
 
+def argb(color: ColorLike) -> int:
+    """0xAARRGGBB of a colour (alpha forced to 255: shapes are drawn opaque)."""
+    return int(to_qcolor(color).rgb()) | 0xFF000000
+
+
 @dataclass(frozen=True, slots=True)
 class CanvasShape:
     """One annotation on the canvas.
@@ -91,7 +96,9 @@ class PackedShapes:
     ``kinds`` are codes of :data:`KIND_CODES`. Boxes and rotated boxes take their numbers from
     ``params`` rows (x, y, w, h, 0) and (cx, cy, w, h, angle); point shapes take vertices
     ``xy[offsets[i]:offsets[i + 1]]`` and, for keypoints, ``visibility`` over the same range.
-    Masks and tags cannot be packed: pass them as :class:`CanvasShape`.
+    ``labels`` holds one label per shape, or, when ``label_codes`` is given, the distinct labels
+    that those per-shape indices point into (cheaper for 100,000 shapes). Masks and tags cannot
+    be packed: pass them as :class:`CanvasShape`.
     """
 
     uids: Sequence[str]
@@ -103,6 +110,7 @@ class PackedShapes:
     visibility: np.ndarray | None = None
     layer: str = "default"
     colors: Sequence[ColorLike | None] | None = None
+    label_codes: np.ndarray | None = None
 
 
 #: Codes of the shape kinds in the canvas' arrays.

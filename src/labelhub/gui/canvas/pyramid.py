@@ -1,14 +1,17 @@
-"""Tile pyramids for very large images, cached on disk (Pillow, numpy and OpenCV; no Qt).
+"""Tile pyramids for very large images, cached on disk (Pillow, numpy, OpenCV; Qt's JPEG reader
+only to decode huge JPEGs a band at a time).
 
 Layout: ``<cache>/pyramids/<key>/meta.json`` and ``<cache>/pyramids/<key>/<level>/<x>_<y>.jpg``,
 where level 0 is full resolution, each level halves the one before (rounding up), and the top
 level fits in one tile. ``key`` is the image's SHA-256 when known (the project knows it), else a
 hash of its path, size and modification time.
 
-The builder decodes the image once and streams it through the levels band by band, so besides
-the decoded image it holds only a few rows of tiles per level (a 20000 x 20000 RGB JPEG peaks at
-its 1.2 GB of pixels). It writes into a temporary folder, tile files appear atomically as they
-are done (a viewer may load them while the build runs), and the folder is renamed into place at
+The builder streams the image through the levels one row of tiles at a time, so it holds the
+decoded pixels plus a few rows of tiles per level. An image whose pixels would take more than
+BAND_BYTES (a 20000 x 20000 JPEG: 1.6 GB in Pillow) is read in bands of at most that size
+with Qt's JPEG reader and a clip rectangle, which bounds memory at the price of re-reading the
+compressed rows above each band. It writes into a temporary folder, tile files appear atomically
+as they are done (a viewer may load them while the build runs), and the folder is renamed into place at
 the end; a cancelled build leaves nothing behind.
 """
 
@@ -20,13 +23,15 @@ import math
 import os
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QImage, QImageReader
 
 from labelhub.errors import Cancelled, InvalidInput
 from labelhub.media.decode import open_oriented, to_display_mode
@@ -43,6 +48,8 @@ from labelhub.media.probe import (
 
 TILE = 512
 QUALITY = 90
+#: Images whose decoded pixels (4 bytes each) would take more than this are decoded in bands.
+BAND_BYTES = 512 * 1024 * 1024
 FORMAT_VERSION = 1
 #: Background that transparent pixels are flattened onto in tiles (mid grey).
 FLATTEN_GREY = 128
@@ -74,7 +81,8 @@ class PyramidInfo:
 
 def plan(width: int, height: int, tile: int = TILE) -> PyramidInfo:
     """The pyramid for a width x height image: halve until one tile holds the level."""
-    levels = 1 + max(0, math.ceil(math.log2(max(width, height) / tile))) if max(width, height) > tile else 1
+    side = max(width, height)
+    levels = 1 + math.ceil(math.log2(side / tile)) if side > tile else 1
     return PyramidInfo(width, height, tile, levels)
 
 
@@ -202,8 +210,8 @@ class _LevelWriter:
     def _write_row(self, rows: np.ndarray) -> None:
         tile = self.builder.info.tile
         for tx in range(0, -(-self.width // tile)):
-            part = np.ascontiguousarray(rows[:, tx * tile: (tx + 1) * tile])
-            self.builder.write_tile(self.level, tx, self.tile_row, part)
+            self.builder.write_tile(self.level, tx, self.tile_row,
+                                    rows[:, tx * tile: (tx + 1) * tile])
         self.tile_row += 1
 
 
@@ -224,16 +232,11 @@ class PyramidBuilder:
         self._cancel: threading.Event | None = None
         self._on_tile: Callable[[int, int, int], None] | None = None
 
-    @property
-    def current_folder(self) -> Path:
-        """Where tiles can be read from right now (the work folder until the build ends)."""
-        return self.folder if (self.folder / "meta.json").exists() and not self.work.exists() \
-            else self.work
-
     def write_tile(self, level: int, tx: int, ty: int, bgr: np.ndarray) -> None:
         if self._cancel is not None and self._cancel.is_set():
             raise Cancelled("building the tile pyramid was cancelled")
-        ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
+        ok, data = cv2.imencode(".jpg", np.ascontiguousarray(bgr),
+                                [cv2.IMWRITE_JPEG_QUALITY, self.quality])
         if not ok:
             raise InvalidInput(f"could not encode a tile of {self.image_path}")
         target = tile_path(self.work, level, tx, ty)
@@ -248,26 +251,32 @@ class PyramidBuilder:
             self._progress(self.done, self.info.tile_total(), "building the tile pyramid")
 
     def build(self, *, progress: Progress | None = None, cancel: threading.Event | None = None,
-              on_tile: Callable[[int, int, int], None] | None = None) -> PyramidInfo:
+              on_tile: Callable[[int, int, int], None] | None = None,
+              on_image: Callable[[Image.Image], None] | None = None) -> PyramidInfo:
         """Decode the image and write every tile; returns the info. Raises Cancelled (leaving
-        nothing behind) when ``cancel`` is set, BadImage when the image cannot be decoded."""
+        nothing behind) when ``cancel`` is set, BadImage when the image cannot be decoded.
+        ``on_tile(level, x, y)`` hears of each tile written, ``on_image`` gets the decoded
+        image once (to make a preview from without decoding again)."""
         self._progress, self._cancel, self._on_tile = progress, cancel, on_tile
         self.work.mkdir(parents=True, exist_ok=True)
         try:
             _write_meta(self.work, self.info, complete=False)
-            image = open_oriented(self.image_path)
-            image = _flatten(image)
             writer = _LevelWriter(self, 0)
-            band = self.info.tile * 2
-            for y in range(0, self.info.height, band):
+            tile, (width, height) = self.info.tile, (self.info.width, self.info.height)
+            if _bands_wanted(self.image_path, width, height):
+                rows = _jpeg_bands(self.image_path, width, height, tile)
+            else:
+                image = _flatten(open_oriented(self.image_path))
+                if on_image is not None:
+                    on_image(image)
+                rows = _pillow_rows(image, tile)
+                del image
+            for part in rows:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("building the tile pyramid was cancelled")
-                part = image.crop((0, y, self.info.width, min(y + band, self.info.height)))
-                rows = np.asarray(part)
-                rows = cv2.cvtColor(rows, cv2.COLOR_GRAY2BGR if rows.ndim == 2 else cv2.COLOR_RGB2BGR)
-                writer.push(rows)
-            del image
-            writer.push(np.zeros((0, self.info.width, 3), np.uint8), final=True)
+                writer.push(part)
+            del rows
+            writer.push(np.zeros((0, width, 3), np.uint8), final=True)
             _write_meta(self.work, self.info, complete=True)
             self._move_into_place()
             return self.info
@@ -287,6 +296,57 @@ class PyramidBuilder:
             shutil.rmtree(self.work, ignore_errors=True)
             if load_info(self.folder) is None:
                 raise
+
+
+def configure_qt_image_limits() -> None:
+    """Raise Qt's QImageReader allocation limit (256 MB by default) knowingly, to cover
+    LabelHub's own limit (labelhub.media.DEFAULT_MAX_PIXELS at 4 bytes a pixel). Our limit is
+    checked first, before any decode, with a message naming the image and the limit; Qt's must
+    not be the one refusing an image (or a band of one) with a vague error."""
+    limit_mb = math.ceil(DEFAULT_MAX_PIXELS * 4 / (1 << 20))
+    if QImageReader.allocationLimit() < limit_mb:
+        QImageReader.setAllocationLimit(limit_mb)
+
+
+def _bands_wanted(path: Path, width: int, height: int) -> bool:
+    """Whether to decode in bands: a JPEG whose pixels would not fit the band budget, stored
+    upright (bands are cut along the file's rows, before any EXIF turn)."""
+    if width * height * 4 <= BAND_BYTES or sniff_format(path) != "jpeg":
+        return False
+    with open(path, "rb") as f:
+        im = open_lazy(f, "jpeg", path)
+        return exif_orientation(read_exif(im)) == 1
+
+
+def _jpeg_bands(path: Path, width: int, height: int, tile: int) -> Iterator[np.ndarray]:
+    """The image's rows, ``tile`` at a time (B, G, R), read band by band with Qt's JPEG reader
+    and a clip rectangle, so that only one band is ever decoded in memory. Each band costs a
+    pass over the compressed rows above it, which is the price of the bounded memory."""
+    configure_qt_image_limits()
+    rows_per_band = max(tile, (BAND_BYTES // (width * 4)) // tile * tile)
+    for y0 in range(0, height, rows_per_band):
+        rows = min(rows_per_band, height - y0)
+        reader = QImageReader(str(path))
+        reader.setAutoTransform(False)
+        reader.setClipRect(QRect(0, y0, width, rows))
+        band = reader.read()
+        if band.isNull():
+            raise BadImage(path, f"the image cannot be decoded ({reader.errorString()})")
+        if band.format() != QImage.Format.Format_RGB32:
+            band = band.convertToFormat(QImage.Format.Format_RGB32)
+        pixels = np.frombuffer(band.constBits(), np.uint8).reshape(
+            rows, band.bytesPerLine() // 4, 4)[:, :width]
+        for y in range(0, rows, tile):
+            yield cv2.cvtColor(pixels[y: y + tile], cv2.COLOR_BGRA2BGR)
+        del pixels, band
+
+
+def _pillow_rows(image: Image.Image, tile: int) -> Iterator[np.ndarray]:
+    """The rows of a decoded image, ``tile`` at a time (B, G, R)."""
+    width, height = image.size
+    for y in range(0, height, tile):
+        rows = np.asarray(image.crop((0, y, width, min(y + tile, height))))
+        yield cv2.cvtColor(rows, cv2.COLOR_GRAY2BGR if rows.ndim == 2 else cv2.COLOR_RGB2BGR)
 
 
 def _flatten(image: Image.Image) -> Image.Image:

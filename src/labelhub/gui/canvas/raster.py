@@ -1,18 +1,18 @@
-"""Drawing many shapes into a pixel buffer with numpy and OpenCV (no Qt, no GIL held for long).
+"""Drawing many shapes into a pixel buffer with numpy and OpenCV (no Qt, GIL mostly released).
 
 The buffer is (H, W, 4) uint8 in the byte order of QImage.Format_ARGB32_Premultiplied on a
-little-endian machine (B, G, R, A), transparent where nothing is drawn. Two levels of detail:
+little-endian machine (B, G, R, A), transparent where nothing is drawn. Shapes are handed to
+OpenCV in blocks (one call per colour and vertex-count bucket, never one per shape), at two
+levels of detail:
 
 * **detailed** (a few thousand shapes in view): semi-transparent fills, anti-aliased outlines,
   round point markers and keypoint skeletons, mask contours;
-* **overview** (more than that): one-pixel outlines rasterised for every segment at once in
-  numpy, with each shape's own colour and in stacking order, no fills; shapes smaller than a
-  couple of pixels become single dots.
+* **overview** (more than that): one-pixel outlines, no fills; shapes smaller than a couple of
+  pixels become single dots.
 
-Either way the work is in array code and OpenCV calls, which release the GIL, so a worker
-thread can draw while the interface thread keeps painting. Drawing into a window of the buffer
-(``window``) gives the same pixels as drawing everything, which lets one shape's change be
-redrawn in place.
+OpenCV and numpy release the GIL while they work, so a worker thread can draw while the
+interface thread keeps painting. :func:`redraw` repaints one window of a buffer with exactly the
+pixels a full drawing would give there, which lets one shape's change be shown in place at once.
 """
 
 from __future__ import annotations
@@ -24,12 +24,11 @@ import cv2
 import numpy as np
 
 from labelhub.gui.canvas.masks import MaskWindow
-from labelhub.gui.canvas.model import BOX, KEYPOINTS, POINTS, POLYGON, POLYLINE, ROTATED_BOX
+from labelhub.gui.canvas.model import CLOSED_KINDS, KEYPOINTS, POINTS, POLYLINE
 from labelhub.gui.canvas.store import RenderBatch
 
 SHIFT = 4
 ONE = 1 << SHIFT
-Window = tuple[int, int, int, int]  # u0, v0, u1, v1 (buffer pixels, end exclusive)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +42,7 @@ class Style:
     mask_alpha: float = 0.45
     point_radius: float = 4.0
     dot_px: float = 2.0
+    block_px: float = 4.0  # overview only: shapes smaller than this are 2 x 2 dots
 
 
 def _bgra(argb: int, alpha: float = 1.0) -> tuple[int, int, int, int]:
@@ -53,185 +53,120 @@ def _bgra(argb: int, alpha: float = 1.0) -> tuple[int, int, int, int]:
 
 
 def render(buffer: np.ndarray, batch: RenderBatch, scale: float, tx: float, ty: float,
-           style: Style, mask_window: Callable[[object], MaskWindow],
-           window: Window | None = None) -> None:
+           style: Style, mask_window: Callable[[object], MaskWindow]) -> None:
     """Draw ``batch`` into ``buffer``: image point (x, y) lands on buffer position
     (x * scale + tx, y * scale + ty), where pixel (u, v) spans [u, u + 1) x [v, v + 1).
-    With ``window`` only those pixels are touched (cleared first by the caller)."""
-    h_full, w_full = buffer.shape[:2]
-    u0, v0, u1, v1 = window if window is not None else (0, 0, w_full, h_full)
-    if u1 <= u0 or v1 <= v0 or len(batch) == 0:
+
+    Each shape's pixels depend only on the shape, the transform and the buffer size, so
+    drawing a subset of the shapes into a cleared copy gives the same pixels wherever only
+    that subset reaches (which is how one shape's change is redrawn in place)."""
+    if len(batch) == 0:
         return
-    view = buffer[v0:v1, u0:u1]
-    tx, ty = tx - u0, ty - v0
-    clip = (-u0, -v0, w_full - u0, h_full - v0)  # the whole buffer, in the window's frame
     if batch.masks:
-        _draw_masks(view, batch, scale, tx, ty, style, mask_window)
-    pts = batch.verts * scale + (tx, ty)
+        _draw_masks(buffer, batch, scale, tx, ty, style, mask_window)
     sb = batch.bounds * scale + (tx, ty, tx, ty)
     size = np.maximum(sb[:, 2] - sb[:, 0], sb[:, 3] - sb[:, 1])
     kinds = batch.kinds
     outline = (kinds <= POLYLINE) & (batch.offsets[1:] > batch.offsets[:-1])
-    tiny = outline & (size < style.dot_px)
-    if style.detailed:
-        _fill(view, batch, pts, np.flatnonzero(outline & ~tiny & (kinds != POLYLINE)), style)
-        _outline_aa(view, batch, pts, np.flatnonzero(outline & ~tiny), style)
-    else:
-        _outline_fast(view, batch, pts, np.flatnonzero(outline & ~tiny), sb, clip)
-    _dots(view, batch, sb, np.flatnonzero(tiny))
+    tiny = outline & (size < (style.dot_px if style.detailed else style.block_px))
+    drawn = np.flatnonzero(outline & ~tiny)
+    if drawn.size:
+        # OpenCV fixed point, pixel centres at integers (ours are at +0.5).
+        fixed = batch.verts * (scale * ONE)
+        fixed += ((tx - 0.5) * ONE, (ty - 0.5) * ONE)
+        fixed = np.rint(fixed, out=fixed).astype(np.int32)
+        if style.detailed:
+            _fill(buffer, batch, fixed, drawn[kinds[drawn] != POLYLINE], size, style)
+        _outlines(buffer, batch, fixed, drawn, size, style)
+    _dots(buffer, batch, sb, np.flatnonzero(tiny), size, style.dot_px)
     marks = np.flatnonzero((kinds == POINTS) | (kinds == KEYPOINTS))
     if marks.size:
-        _points(view, batch, pts, marks, style)
+        pts = batch.verts * scale + (tx, ty)
+        _points(buffer, batch, pts, marks, size, style)
+
+
+def redraw(buffer: np.ndarray, scratch: np.ndarray, batch: RenderBatch, scale: float,
+           tx: float, ty: float, style: Style, mask_window: Callable[[object], MaskWindow],
+           window: tuple[int, int, int, int], pad: int) -> None:
+    """Repaint ``window`` (u0, v0, u1, v1) of ``buffer`` given ``batch``, every shape that
+    reaches the window grown by ``pad``. The shapes are drawn whole into ``scratch`` (a buffer
+    of the same size, cleared here where they land) so that OpenCV clips them exactly as in
+    the full drawing; then the window is copied over."""
+    h, w = buffer.shape[:2]
+    u0, v0, u1, v1 = window
+    if len(batch):
+        sb = batch.bounds * scale + (tx, ty, tx, ty)
+        lo = np.floor(np.nanmin(sb[:, :2], axis=0)).astype(int) - pad
+        hi = np.ceil(np.nanmax(sb[:, 2:], axis=0)).astype(int) + pad + 1
+        c0, r0 = max(min(int(lo[0]), u0), 0), max(min(int(lo[1]), v0), 0)
+        c1, r1 = min(max(int(hi[0]), u1), w), min(max(int(hi[1]), v1), h)
+    else:
+        c0, r0, c1, r1 = u0, v0, u1, v1
+    scratch[r0:r1, c0:c1] = 0
+    render(scratch, batch, scale, tx, ty, style, mask_window)
+    buffer[v0:v1, u0:u1] = scratch[v0:v1, u0:u1]
 
 
 # -- polygons ----------------------------------------------------------------------------------
 
 
-def _fixed(pts: np.ndarray) -> np.ndarray:
-    # Pixel centres sit at integer coordinates in OpenCV, at +0.5 in ours.
-    return np.rint((pts - 0.5) * ONE).astype(np.int32)
-
-
-def _split(fixed: np.ndarray, batch: RenderBatch, rows: np.ndarray) -> list[np.ndarray]:
-    starts, ends = batch.offsets[rows], batch.offsets[rows + 1]
-    return [fixed[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
-
-
-def _groups(batch: RenderBatch, rows: np.ndarray) -> list[tuple[int, bool, np.ndarray]]:
-    """Rows grouped by (colour, selected), groups in order of their first row."""
+def _buckets(batch: RenderBatch, fixed: np.ndarray, rows: np.ndarray, size: np.ndarray,
+             thin: bool) -> list[tuple[int, bool, bool, np.ndarray]]:
+    """``rows`` as (colour, selected, closed, (k, n, 2) vertices) blocks for OpenCV, each
+    outline padded to one of a few vertex counts by repeating its last vertex (which draws
+    nothing more). With ``thin``, outlines only a few pixels across keep every 2nd or 4th
+    vertex (always their last). The block order depends only on those keys, never on which
+    rows are given, so a partial redraw stacks shapes as the full drawing does; selected
+    shapes come last."""
     if rows.size == 0:
         return []
-    key = batch.colors[rows].astype(np.int64) * 2 + batch.selected[rows]
-    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    starts = batch.offsets[rows]
+    counts = batch.offsets[rows + 1] - starts
+    # Widths 4, 6, 9, 14, 21, 32, 48, ...: padding wastes at most a third.
+    grade = np.ceil(np.log(np.maximum(counts, 4) / 4.0) / np.log(1.5) - 1e-9).astype(np.int64)
+    width = np.ceil(4.0 * 1.5 ** grade - 1e-9).astype(np.int64)
+    step = np.ones(rows.size, dtype=np.int64)
+    if thin:
+        small = size[rows]
+        step[(counts >= 12) & (small < 40)] = 2
+        step[(counts >= 12) & (small < 12)] = 4
+    closed = np.isin(batch.kinds[rows], CLOSED_KINDS)
+    key = (batch.selected[rows].astype(np.int64) << 62 | closed.astype(np.int64) << 61
+           | grade << 40 | step << 36
+           | batch.colors[rows].astype(np.int64) & 0xFFFFFFFF)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    cuts = np.flatnonzero(key[1:] != key[:-1]) + 1
     out = []
-    for g in np.argsort(first).tolist():
-        members = rows[inverse == g]
-        out.append((int(uniq[g] // 2), bool(uniq[g] & 1), members))
+    for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), key.size], strict=True):
+        members = order[lo:hi]
+        k = int(key[lo])
+        n, st = int(width[members[0]]), k >> 36 & 0xF
+        lanes = np.minimum(np.arange(0, n, st), counts[members, None] - 1)
+        lanes[:, -1] = counts[members] - 1  # thinned outlines still end on their last vertex
+        block = fixed[starts[members, None] + lanes]
+        out.append((k & 0xFFFFFFFF, bool(k >> 62 & 1), bool(k >> 61 & 1), block))
     return out
 
 
-def _fill(view: np.ndarray, batch: RenderBatch, pts: np.ndarray, rows: np.ndarray,
-          style: Style) -> None:
-    if rows.size == 0:
-        return
-    fixed = _fixed(pts)
-    for color, selected, members in _groups(batch, rows):
+def _fill(view: np.ndarray, batch: RenderBatch, fixed: np.ndarray, rows: np.ndarray,
+          size: np.ndarray, style: Style) -> None:
+    for color, selected, _closed, block in _buckets(batch, fixed, rows, size, False):
         alpha = style.selected_fill_alpha if selected else style.fill_alpha
-        polys = _split(fixed, batch, members)
-        cv2.fillPoly(view, polys, _bgra(color, alpha), cv2.LINE_8, SHIFT)
+        cv2.fillPoly(view, block, _bgra(color, alpha), cv2.LINE_8, SHIFT)
 
 
-def _outline_aa(view: np.ndarray, batch: RenderBatch, pts: np.ndarray, rows: np.ndarray,
-                style: Style) -> None:
-    if rows.size == 0:
-        return
-    fixed = _fixed(pts)
-    closed_kind = np.isin(batch.kinds, (BOX, ROTATED_BOX, POLYGON))
-    for color, selected, members in _groups(batch, rows):
-        thickness = style.line_px + (1 if selected else 0)
-        for closed in (True, False):
-            part = members[closed_kind[members] == closed]
-            if part.size:
-                cv2.polylines(view, _split(fixed, batch, part), closed, _bgra(color), thickness,
-                              cv2.LINE_AA, SHIFT)
+def _outlines(view: np.ndarray, batch: RenderBatch, fixed: np.ndarray, rows: np.ndarray,
+              size: np.ndarray, style: Style) -> None:
+    line = cv2.LINE_AA if style.detailed else cv2.LINE_8
+    for color, selected, closed, block in _buckets(batch, fixed, rows, size, not style.detailed):
+        thickness = (style.line_px + (1 if selected else 0)) if style.detailed else 1
+        cv2.polylines(view, block, closed, _bgra(color), thickness, line, SHIFT)
 
 
-def _clip_segments(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
-                   rect: tuple[float, float, float, float]) -> tuple[np.ndarray, ...]:
-    """Liang-Barsky clipping of many segments to ``rect``; returns the kept part of each and
-    a mask of the segments that have one."""
-    dx, dy = x1 - x0, y1 - y0
-    t0 = np.zeros_like(x0)
-    t1 = np.ones_like(x0)
-    keep = np.ones(x0.shape, dtype=bool)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for p, q in ((-dx, x0 - rect[0]), (dx, rect[2] - x0), (-dy, y0 - rect[1]),
-                     (dy, rect[3] - y0)):
-            parallel = p == 0
-            keep &= ~(parallel & (q < 0))
-            r = q / p
-            t0 = np.where(~parallel & (p < 0), np.maximum(t0, r), t0)
-            t1 = np.where(~parallel & (p > 0), np.minimum(t1, r), t1)
-    keep &= t0 <= t1
-    return x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy, keep
-
-
-def _simplified(batch: RenderBatch, pts: np.ndarray, rows: np.ndarray, sb: np.ndarray,
-                min_px: float) -> tuple[np.ndarray, np.ndarray]:
-    """Vertices of ``rows`` thinned so that outline segments are about ``min_px`` long or more
-    on screen (every k-th vertex; a polyline keeps its last one): (points, offsets)."""
-    starts, ends = batch.offsets[rows], batch.offsets[rows + 1]
-    counts = ends - starts
-    perimeter = 2.0 * ((sb[rows, 2] - sb[rows, 0]) + (sb[rows, 3] - sb[rows, 1]))
-    step = np.clip(np.floor(min_px * counts / np.maximum(perimeter, 1e-9)), 1, None)
-    step = np.minimum(step, np.maximum(counts // 3, 1)).astype(np.int64)
-    owner = np.repeat(np.arange(rows.size), counts)
-    local = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    keep = (local % step[owner] == 0)
-    open_rows = batch.kinds[rows] == POLYLINE
-    if open_rows.any():
-        keep |= open_rows[owner] & (local == counts[owner] - 1)
-    src = np.repeat(starts, counts) + local
-    kept = np.bincount(owner[keep], minlength=rows.size)
-    offsets = np.zeros(rows.size + 1, dtype=np.int64)
-    np.cumsum(kept, out=offsets[1:])
-    return pts[src[keep]], offsets
-
-
-def _segments(kinds: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Start index, end index and owner (position in ``kinds``) of every outline segment."""
-    counts = np.diff(offsets)
-    closed = kinds != POLYLINE
-    nseg = np.where(closed, counts, np.maximum(counts - 1, 0))
-    total = int(nseg.sum())
-    owner = np.repeat(np.arange(kinds.size), nseg)
-    local = np.arange(total) - np.repeat(np.cumsum(nseg) - nseg, nseg)
-    a = offsets[:-1][owner] + local
-    b = a + 1
-    wrap = b == offsets[1:][owner]
-    b[wrap] = offsets[:-1][owner[wrap]]
-    return a, b, owner
-
-
-def _outline_fast(view: np.ndarray, batch: RenderBatch, pts: np.ndarray, rows: np.ndarray,
-                  sb: np.ndarray, clip: tuple[int, int, int, int]) -> None:
-    if rows.size == 0:
-        return
-    spts, offsets = _simplified(batch, pts, rows, sb, 3.0)
-    a, b, owner = _segments(batch.kinds[rows], offsets)
-    spts = spts.astype(np.float32)
-    x0, y0, x1, y1 = spts[a, 0], spts[a, 1], spts[b, 0], spts[b, 1]
-    # Only shapes reaching past the buffer need their segments clipped.
-    r = sb[rows]
-    out = ((r[:, 0] < clip[0]) | (r[:, 1] < clip[1]) | (r[:, 2] >= clip[2])
-           | (r[:, 3] >= clip[3]))[owner]
-    if out.any():
-        cx0, cy0, cx1, cy1, keep = _clip_segments(
-            x0[out], y0[out], x1[out], y1[out],
-            (clip[0], clip[1], clip[2] - 1e-3, clip[3] - 1e-3))
-        x0[out], y0[out], x1[out], y1[out] = cx0, cy0, cx1, cy1
-        drop = np.flatnonzero(out)[~keep]
-        if drop.size:
-            good = np.ones(x0.size, dtype=bool)
-            good[drop] = False
-            x0, y0, x1, y1, owner = x0[good], y0[good], x1[good], y1[good], owner[good]
-    dx, dy = x1 - x0, y1 - y0
-    n = (np.ceil(np.maximum(np.abs(dx), np.abs(dy))) + 1).astype(np.int32)
-    total = int(n.sum(dtype=np.int64))
-    if total == 0:
-        return
-    seg = np.repeat(np.arange(n.size, dtype=np.int32), n)
-    first = np.cumsum(n, dtype=np.int64) - n
-    t = (np.arange(total, dtype=np.int64) - first[seg]).astype(np.float32)
-    t *= (1.0 / np.maximum(n - 1, 1).astype(np.float32))[seg]
-    xs = (x0[seg] + dx[seg] * t).astype(np.int32)  # coordinates are >= 0 here: truncation floors
-    ys = (y0[seg] + dy[seg] * t).astype(np.int32)
-    colors = batch.colors[rows][owner][seg]
-    if clip == (0, 0, view.shape[1], view.shape[0]):
-        flat = view.view(np.uint32).reshape(view.shape[:2])
-        flat[ys, xs] = colors | np.uint32(0xFF000000)
-    else:
-        _put(view, xs, ys, colors)
+def _fixed(pts: np.ndarray) -> np.ndarray:
+    """Widget-frame points as OpenCV fixed point (pixel centres at integers there)."""
+    return np.rint((pts - 0.5) * ONE).astype(np.int32)
 
 
 def _put(view: np.ndarray, xs: np.ndarray, ys: np.ndarray, colors: np.ndarray) -> None:
@@ -242,21 +177,29 @@ def _put(view: np.ndarray, xs: np.ndarray, ys: np.ndarray, colors: np.ndarray) -
     flat[ys[inside], xs[inside]] = colors[inside] | np.uint32(0xFF000000)
 
 
-def _dots(view: np.ndarray, batch: RenderBatch, sb: np.ndarray, rows: np.ndarray) -> None:
+def _dots(view: np.ndarray, batch: RenderBatch, sb: np.ndarray, rows: np.ndarray,
+          size: np.ndarray, one_px: float) -> None:
+    """Shapes too small to outline: a pixel at their centre, 2 x 2 pixels from ``one_px``."""
     if rows.size == 0:
         return
-    cx = (sb[rows, 0] + sb[rows, 2]) / 2
-    cy = (sb[rows, 1] + sb[rows, 3]) / 2
-    _put(view, np.floor(cx).astype(np.int32), np.floor(cy).astype(np.int32),
-         batch.colors[rows].astype(np.uint32))
+    cx = np.floor((sb[rows, 0] + sb[rows, 2]) / 2).astype(np.int32)
+    cy = np.floor((sb[rows, 1] + sb[rows, 3]) / 2).astype(np.int32)
+    colors = batch.colors[rows].astype(np.uint32)
+    big = size[rows] >= one_px
+    _put(view, cx, cy, colors)
+    if big.any():
+        bx, by, bc = cx[big], cy[big], colors[big]
+        _put(view, np.concatenate([bx + 1, bx, bx + 1]), np.concatenate([by, by + 1, by + 1]),
+             np.concatenate([bc, bc, bc]))
 
 
 # -- points, keypoints, masks ------------------------------------------------------------------
 
 
 def _points(view: np.ndarray, batch: RenderBatch, pts: np.ndarray, rows: np.ndarray,
-            style: Style) -> None:
-    r = style.point_radius
+            size: np.ndarray, style: Style) -> None:
+    """Round markers with a dark rim (hollow for occluded keypoints) and skeleton lines; a
+    skeleton small on screen gets smaller markers so that it stays readable."""
     fixed = _fixed(pts)
     dark = (20, 20, 20, 255)
     for i in rows.tolist():
@@ -274,15 +217,19 @@ def _points(view: np.ndarray, batch: RenderBatch, pts: np.ndarray, rows: np.ndar
         placed = dict(shown)
         for a, b in edges:
             if a in placed and b in placed:
-                cv2.line(view, placed[a], placed[b], color, style.line_px, cv2.LINE_AA, SHIFT)
+                cv2.line(view, placed[a], placed[b], color, 2 if size[i] > 40 else 1,
+                         cv2.LINE_AA, SHIFT)
+        many = e - s > 1
+        r = min(max(size[i] / 12.0, 1.5), style.point_radius) if many else style.point_radius
         radius = int(r * ONE)
-        ring = int((r + 1.5) * ONE)
+        ring = int((r + (1.5 if r > 2.5 else 1.0)) * ONE)
         for j, (u, v) in shown:
             cv2.circle(view, (u, v), ring, dark, -1, cv2.LINE_AA, SHIFT)
             if vis[j] >= 2:
                 cv2.circle(view, (u, v), radius, color, -1, cv2.LINE_AA, SHIFT)
             else:  # labelled but occluded: a hollow marker
-                cv2.circle(view, (u, v), radius - ONE, color, 2, cv2.LINE_AA, SHIFT)
+                cv2.circle(view, (u, v), max(radius - ONE, ONE), color, 2 if r > 2.5 else 1,
+                           cv2.LINE_AA, SHIFT)
 
 
 def _draw_masks(view: np.ndarray, batch: RenderBatch, scale: float, tx: float, ty: float,

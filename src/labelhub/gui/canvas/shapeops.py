@@ -24,12 +24,10 @@ from labelhub.gui.canvas.model import (
     BOX,
     KEYPOINTS,
     KIND_CODES,
-    MASK,
     POINTS,
     POLYGON,
     POLYLINE,
     ROTATED_BOX,
-    TAG,
 )
 
 _NO_PARAMS = (0.0, 0.0, 0.0, 0.0, 0.0)
@@ -113,6 +111,48 @@ def hit(kind: int, pts: np.ndarray, vis: np.ndarray, x: float, y: float, tol: fl
             return False
         return float(np.hypot(shown[:, 0] - x, shown[:, 1] - y).min()) <= tol
     return False
+
+
+def hit_many(kinds: np.ndarray, counts: np.ndarray, pts: np.ndarray, vis: np.ndarray,
+             x: float, y: float, tol: float) -> np.ndarray:
+    """:func:`hit` for many shapes at once: ``pts`` and ``vis`` hold their vertices one after
+    the other (``counts`` each). Masks and tags come out False (test masks separately)."""
+    n = kinds.size
+    out = np.zeros(n, dtype=bool)
+    if n == 0 or pts.size == 0:
+        return out
+    starts = np.cumsum(counts) - counts
+    owner = np.repeat(np.arange(n), counts)
+    local = np.arange(pts.shape[0]) - starts[owner]
+    nxt = np.arange(pts.shape[0]) + 1
+    last = local == counts[owner] - 1
+    nxt[last] = starts[owner[last]]  # closing edge back to the first vertex
+    a, b = pts, pts[nxt]
+    closed = np.isin(kinds, (BOX, ROTATED_BOX, POLYGON))
+    real = closed[owner] | ~last  # open outlines have no closing edge
+    d = b - a
+    length2 = (d * d).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.clip(((x - a[:, 0]) * d[:, 0] + (y - a[:, 1]) * d[:, 1]) / length2, 0.0, 1.0)
+        t = np.where(length2 > 0, t, 0.0)
+        dist = np.hypot(a[:, 0] + t * d[:, 0] - x, a[:, 1] + t * d[:, 1] - y)
+        crosses = ((a[:, 1] > y) != (b[:, 1] > y)) & \
+            (x < a[:, 0] + (y - a[:, 1]) * d[:, 0] / d[:, 1])
+    dist = np.where(real, dist, np.inf)
+    nonempty = counts > 0
+    near_edge = np.zeros(n, dtype=bool)
+    near_edge[nonempty] = np.minimum.reduceat(dist, starts[nonempty]) <= tol
+    inside = np.zeros(n, dtype=bool)
+    inside[nonempty] = np.add.reduceat(crosses & closed[owner], starts[nonempty]) % 2 == 1
+    vertex = np.where(vis > NOT_LABELLED, np.hypot(pts[:, 0] - x, pts[:, 1] - y), np.inf)
+    near_vertex = np.zeros(n, dtype=bool)
+    near_vertex[nonempty] = np.minimum.reduceat(vertex, starts[nonempty]) <= tol
+    out[closed] = (inside | near_edge)[closed]
+    line = kinds == POLYLINE
+    out[line] = near_edge[line]
+    marks = (kinds == POINTS) | (kinds == KEYPOINTS)
+    out[marks] = near_vertex[marks]
+    return out
 
 
 def nearest_edge(pts: np.ndarray, closed: bool, x: float, y: float) -> tuple[int, float]:
@@ -270,10 +310,3 @@ def clip_to_image(shape: Shape, width: float, height: float) -> Shape:
     if isinstance(shape, Polygon | Polyline | Points):
         return type(shape)(tuple(clamp(*p) for p in shape.points))
     return shape
-
-
-__all__ = [
-    "MASK", "TAG", "Handle", "clip_to_image", "decompose", "delete_vertex", "drag_handle",
-    "handles", "hit", "insert_vertex", "nearest_edge", "point_in_polygon", "segment_distances",
-    "shape_bounds",
-]

@@ -43,6 +43,8 @@ class GridIndex:
         self._overflow: set[int] = set()
         self._overflow_array: np.ndarray | None = None
         self._built_count = 0
+        self._pending: tuple[np.ndarray, np.ndarray] | None = None
+        self._extent: tuple[float, float, float, float] | None = None
 
     @property
     def overflow_size(self) -> int:
@@ -52,8 +54,24 @@ class GridIndex:
         """Whether enough rows changed since the build that a rebuild pays off."""
         return len(self._overflow) > max(2048, self._built_count // 8)
 
+    def prepare(self, bounds: np.ndarray, rows: np.ndarray) -> None:
+        """Index ``rows`` of ``bounds`` when a query first needs the grid (a query covering
+        most of the shapes' extent never does, so showing a whole item does not wait for it)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        self._pending = (bounds, rows)
+        self._overflow.clear()
+        self._overflow_array = None
+        self._all = rows
+        b = bounds[rows]
+        with np.errstate(invalid="ignore"):
+            finite = b[np.isfinite(b).all(axis=1)]
+        self._extent = (float(finite[:, 0].min()), float(finite[:, 1].min()),
+                        float(finite[:, 2].max()), float(finite[:, 3].max())) \
+            if finite.size else None
+
     def build(self, bounds: np.ndarray, rows: np.ndarray) -> None:
-        """Index ``rows`` of ``bounds`` (an (N, 4) array of x0, y0, x1, y1)."""
+        """Index ``rows`` of ``bounds`` (an (N, 4) array of x0, y0, x1, y1) now."""
+        self._pending = None
         rows = np.asarray(rows, dtype=np.int64)
         self._overflow.clear()
         self._overflow_array = None
@@ -118,6 +136,18 @@ class GridIndex:
 
     def query(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
         """Candidate rows for the rectangle [x0, x1] x [y0, y1] (unique, unordered)."""
+        if self._pending is not None:
+            e = self._extent
+            if e is None:
+                return self._overflow_rows()
+            seen = max(0.0, min(x1, e[2]) - max(x0, e[0])) * max(0.0, min(y1, e[3]) - max(y0, e[1]))
+            if seen * 4 >= max(e[2] - e[0], 1e-9) * max(e[3] - e[1], 1e-9):
+                if not self._overflow:
+                    return self._all
+                return np.unique(np.concatenate([self._all, self._overflow_rows()]))
+            overflow = set(self._overflow)
+            self.build(*self._pending)
+            self._overflow |= overflow
         extra = self._overflow_rows()
         if self._gw == 0:
             return extra
@@ -130,6 +160,8 @@ class GridIndex:
             parts = [self._big, extra]
         elif (cx1 - cx0 + 1) * (cy1 - cy0 + 1) * 4 > self._gw * self._gh:
             # Most of the grid: every row is a candidate (the caller's bounds test is vectorised).
+            if not extra.size:
+                return self._all
             parts = [self._all, extra]
         else:
             cols = np.arange(cx0, cx1 + 1, dtype=np.int64)

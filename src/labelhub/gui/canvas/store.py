@@ -10,20 +10,20 @@ rectangle changed (None: everything).
 
 from __future__ import annotations
 
-import itertools
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from labelhub.geometry import Box, Keypoints, Mask, Points, Polygon, Polyline, RotatedBox, Shape
 from labelhub.gui.canvas import shapeops
+from labelhub.gui.canvas.loading import BulkLoading
 from labelhub.gui.canvas.masks import MaskWindow, window_of
 from labelhub.gui.canvas.model import (
     BOX,
     KEYPOINTS,
-    KIND_CODES,
     MASK,
     POINTS,
     POLYGON,
@@ -32,21 +32,15 @@ from labelhub.gui.canvas.model import (
     CanvasShape,
     ColorLike,
     Layer,
-    PackedShapes,
     Skeleton,
+    argb,
     label_color,
-    to_qcolor,
 )
 from labelhub.gui.canvas.spatial import GridIndex, ragged_arange
 
 Rect = tuple[float, float, float, float]
 Listener = Callable[[list[Rect] | None], None]
 _NAN4 = (np.nan, np.nan, np.nan, np.nan)
-
-
-def argb(color: ColorLike) -> int:
-    """0xAARRGGBB of a colour (alpha forced to 255)."""
-    return int(to_qcolor(color).rgb()) | 0xFF000000
 
 
 @dataclass
@@ -68,12 +62,14 @@ class RenderBatch:
         return int(self.rows.size)
 
 
-class ShapeStore:
+class ShapeStore(BulkLoading):
     """All shapes of the item on the canvas, in columns."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.revision = 0
+        self._batch_depth = 0
+        self._batch_rects: list[Rect] | None = []
         self.listeners: list[Listener] = []
         self.layers: list[Layer] = []
         self._layer_index: dict[str, int] = {}
@@ -155,8 +151,31 @@ class ShapeStore:
 
     def _changed(self, rects: list[Rect] | None) -> None:
         self.revision += 1
+        if self._batch_depth:
+            if self._batch_rects is not None:
+                if rects is None or len(self._batch_rects) + len(rects) > 256:
+                    self._batch_rects = None
+                else:
+                    self._batch_rects += rects
+            return
         for listener in list(self.listeners):
             listener(rects)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Tell the listeners once, at the end, about all the changes made inside."""
+        with self.lock:
+            self._batch_depth += 1
+            start = self.revision
+            try:
+                yield
+            finally:
+                self._batch_depth -= 1
+                if not self._batch_depth:
+                    rects, self._batch_rects = self._batch_rects, []
+                    if self.revision != start:
+                        self.revision -= 1
+                        self._changed(rects)
 
     def label_index(self, label: str) -> int:
         i = self._label_id.get(label)
@@ -197,133 +216,13 @@ class ShapeStore:
     def set_label_color(self, label: str, color: ColorLike) -> None:
         with self.lock:
             self._label_overrides[label] = color
-            self.label_argb[self.label_index(label)] = argb(color)
+            index = self.label_index(label)
+            self.label_argb[index] = argb(color)
             self._changed(None)
 
     def label_qcolor(self, label: str) -> int:
-        return int(self.label_argb[self.label_index(label)])
-
-    # -- loading -----------------------------------------------------------------------------
-
-    def load(self, shapes: Iterable[CanvasShape]) -> None:
-        """Replace every shape with ``shapes`` (stacked in the order given, last on top)."""
-        items = list(shapes)
-        geoms = [s.shape for s in items]
-        n = len(items)
-        kinds = np.fromiter((KIND_CODES[g.kind] for g in geoms), dtype=np.int8, count=n)
-        params = np.zeros((n, 5))
-        counts = np.zeros(n, dtype=np.int64)
-        boxes = np.flatnonzero(kinds == BOX)
-        if boxes.size:
-            params[boxes, :4] = [(g.x, g.y, g.w, g.h) for g in map(geoms.__getitem__, boxes)]
-        rboxes = np.flatnonzero(kinds == ROTATED_BOX)
-        if rboxes.size:
-            params[rboxes] = [(g.cx, g.cy, g.w, g.h, g.angle)
-                              for g in map(geoms.__getitem__, rboxes)]
-        counts[boxes] = 4
-        counts[rboxes] = 4
-        pointy = np.flatnonzero((kinds >= POLYGON) & (kinds <= KEYPOINTS))
-        point_lists = [geoms[i].points for i in pointy]  # type: ignore[union-attr]
-        counts[pointy] = np.fromiter(map(len, point_lists), dtype=np.int64, count=pointy.size)
-        chain = itertools.chain.from_iterable
-        flat = np.fromiter(chain(chain(point_lists)), dtype=np.float64,
-                           count=int(counts[pointy].sum()) * 2).reshape(-1, 2)
-        kp = np.flatnonzero(kinds == KEYPOINTS)
-        vis_flat = None
-        if kp.size:
-            vis_flat = np.fromiter(chain(geoms[i].visibility for i in kp), dtype=np.uint8,  # type: ignore[union-attr]
-                                   count=int(counts[kp].sum()))
-        layers = np.fromiter((self.layer_index(s.layer) for s in items), dtype=np.int16, count=n)
-        self._load_columns(
-            uids=[s.uid for s in items], labels=[s.label for s in items], kinds=kinds,
-            params=params, counts=counts, point_rows=pointy, flat=flat, keypoint_rows=kp,
-            keypoint_vis=vis_flat, layers=layers, colors=[s.color for s in items], geoms=geoms,
-            flags=(np.fromiter((s.selected for s in items), bool, n),
-                   np.fromiter((s.hidden for s in items), bool, n),
-                   np.fromiter((s.locked for s in items), bool, n)))
-
-    def load_packed(self, packed: PackedShapes, extra: Iterable[CanvasShape] = ()) -> None:
-        """Replace every shape with those of ``packed`` (then ``extra`` on top)."""
-        kinds = np.asarray(packed.kinds, dtype=np.int8)
-        n = kinds.size
-        offsets = np.asarray(packed.offsets, dtype=np.int64)
-        counts = np.diff(offsets)
-        counts[(kinds == BOX) | (kinds == ROTATED_BOX)] = 4
-        pointy = np.flatnonzero((kinds >= POLYGON) & (kinds <= KEYPOINTS))
-        xy = np.asarray(packed.xy, dtype=np.float64).reshape(-1, 2)
-        src = ragged_arange(offsets[pointy], counts[pointy])
-        kp = np.flatnonzero(kinds == KEYPOINTS)
-        vis = None
-        if kp.size and packed.visibility is not None:
-            vis = np.asarray(packed.visibility, dtype=np.uint8)[
-                ragged_arange(offsets[kp], counts[kp])]
-        layer = self.layer_index(packed.layer)
-        self._load_columns(
-            uids=list(packed.uids), labels=list(packed.labels), kinds=kinds,
-            params=np.asarray(packed.params, dtype=np.float64).reshape(n, 5), counts=counts,
-            point_rows=pointy, flat=xy[src], keypoint_rows=kp, keypoint_vis=vis,
-            layers=np.full(n, layer, dtype=np.int16),
-            colors=list(packed.colors) if packed.colors is not None else [None] * n,
-            geoms=[None] * n, flags=(np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)))
-        for cs in extra:
-            self.add(cs)
-
-    def _load_columns(self, *, uids: list[str], labels: list[str], kinds: np.ndarray,
-                      params: np.ndarray, counts: np.ndarray, point_rows: np.ndarray,
-                      flat: np.ndarray, keypoint_rows: np.ndarray,
-                      keypoint_vis: np.ndarray | None, layers: np.ndarray,
-                      colors: list[ColorLike | None], geoms: list[Shape | None],
-                      flags: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-        n = kinds.size
-        if len(set(uids)) != n:
-            raise ValueError("shape uids must be unique")
-        with self.lock:
-            self._mask_windows.clear()
-            self._alloc(n, int(counts.sum()))
-            self.n = n
-            self.kinds[:] = kinds
-            self.params[:] = params
-            self.vcount[:] = counts
-            self.vstart[:] = np.cumsum(counts) - counts
-            self.vused = int(counts.sum())
-            # Corners of boxes and rotated boxes, all at once.
-            boxy = np.flatnonzero((kinds == BOX) | (kinds == ROTATED_BOX))
-            if boxy.size:
-                self.verts[ragged_arange(self.vstart[boxy], counts[boxy])] = \
-                    _corners(kinds[boxy], params[boxy]).reshape(-1, 2)
-            if point_rows.size:
-                self.verts[ragged_arange(self.vstart[point_rows], counts[point_rows])] = flat
-            self.vis[: self.vused] = 2
-            if keypoint_rows.size and keypoint_vis is not None:
-                self.vis[ragged_arange(self.vstart[keypoint_rows], counts[keypoint_rows])] = \
-                    keypoint_vis
-            self._bounds_from_vertices(np.flatnonzero(counts > 0))
-            self.uids, self.labels, self.geoms = uids, labels, geoms
-            self.color_given = colors
-            self.row_of = dict(zip(uids, range(n), strict=True))
-            self.label[:] = [self.label_index(lb) for lb in labels]
-            self.override[:] = [0 if c is None else argb(c) for c in colors]
-            self.layer[:] = layers
-            self.selected[:], self.hidden[:], self.locked[:] = flags
-            self.alive[:] = True
-            self.z[:] = np.arange(n)
-            self._next_z = n
-            for row in np.flatnonzero(kinds == MASK):
-                b = shapeops.shape_bounds(self.geometry(int(row)))
-                self.bounds[row] = _NAN4 if b is None else b
-            self.index.build(self.bounds, np.arange(n))
-            self._changed(None)
-
-    def _bounds_from_vertices(self, rows: np.ndarray) -> None:
-        if rows.size == 0:
-            return
-        starts = self.vstart[rows]
-        pts = self.verts[: self.vused].copy()
-        if (self.kinds[rows] == KEYPOINTS).any():
-            pts[self.vis[: self.vused] == 0] = np.nan  # bounds cover labelled keypoints only
-        lo = np.fmin.reduceat(pts, starts, axis=0)
-        hi = np.fmax.reduceat(pts, starts, axis=0)
-        self.bounds[rows] = np.hstack([lo, hi])
+        index = self.label_index(label)
+        return int(self.label_argb[index])
 
     # -- single-shape changes ----------------------------------------------------------------
 
@@ -501,21 +400,30 @@ class ShapeStore:
             if editable_only:
                 ok &= ~self.locked[cand] & self.layer_editable[self.layer[cand]]
             rows = cand[ok]
-            return rows[np.argsort(self.z[rows], kind="stable")]
+            z = self.z[rows]
+            if z.size > 1 and not (z[1:] >= z[:-1]).all():
+                rows = rows[np.argsort(z, kind="stable")]
+            return rows
 
     def hits(self, x: float, y: float, tol: float, *, limit: int = 1,
              editable_only: bool = False) -> list[int]:
         """Rows under image point (x, y), topmost first (at most ``limit``)."""
         rows = self.rows_in((x - tol, y - tol, x + tol, y + tol), include_active=True,
                            editable_only=editable_only)
+        rows = rows[::-1]
+        counts = self.vcount[rows]
+        starts = self.vstart[rows]
+        idx = ragged_arange(starts, counts)
+        hit = shapeops.hit_many(self.kinds[rows], counts, self.verts[idx], self.vis[idx], x, y,
+                                tol)
         found: list[int] = []
-        for row in rows[::-1].tolist():
-            kind = int(self.kinds[row])
-            if kind == MASK:
-                inside = self.mask_window(self.geometry(row)).contains(x, y)  # type: ignore[arg-type]
+        for i in range(rows.size):
+            row = int(rows[i])
+            if self.kinds[row] == MASK:
+                geometry = self.geometry(row)
+                inside = self.mask_window(geometry).contains(x, y)  # type: ignore[arg-type]
             else:
-                s, c = int(self.vstart[row]), int(self.vcount[row])
-                inside = shapeops.hit(kind, self.verts[s: s + c], self.vis[s: s + c], x, y, tol)
+                inside = bool(hit[i])
             if inside:
                 found.append(row)
                 if len(found) >= limit:
@@ -527,15 +435,26 @@ class ShapeStore:
         with self.lock:
             rows = np.asarray(rows, dtype=np.int64)
             counts = self.vcount[rows]
-            idx = ragged_arange(self.vstart[rows], counts)
+            starts = self.vstart[rows]
             offsets = np.zeros(rows.size + 1, dtype=np.int64)
             np.cumsum(counts, out=offsets[1:])
+            nonempty = counts > 0
+            first = int(starts[nonempty][0]) if nonempty.any() else 0
+            if (starts[nonempty] - offsets[:-1][nonempty] == first).all():
+                # Vertices already lie in drawing order: a view will do. Vertex data is only
+                # ever appended (a reallocation leaves this view's array as it was), so
+                # reading it on another thread is safe.
+                verts = self.verts[first: first + int(offsets[-1])]
+                vis = self.vis[first: first + int(offsets[-1])]
+            else:
+                idx = ragged_arange(starts, counts)
+                verts, vis = self.verts[idx], self.vis[idx]
             over = self.override[rows]
             colors = np.where(over != 0, over, self.label_argb[self.label[rows]])
             kinds = self.kinds[rows]
             batch = RenderBatch(rows=rows, kinds=kinds.copy(), colors=colors,
                                 selected=self.selected[rows].copy(), bounds=self.bounds[rows].copy(),
-                                offsets=offsets, verts=self.verts[idx], vis=self.vis[idx])
+                                offsets=offsets, verts=verts, vis=vis)
             for i in np.flatnonzero(kinds == MASK).tolist():
                 batch.masks.append((i, self.geometry(int(rows[i]))))  # type: ignore[arg-type]
             for i in np.flatnonzero(kinds == KEYPOINTS).tolist():
@@ -543,29 +462,3 @@ class ShapeStore:
                 if skel is not None and skel.edges:
                     batch.skeletons[i] = skel.edges
             return batch
-
-
-def _corners(kinds: np.ndarray, params: np.ndarray) -> np.ndarray:
-    """(n, 4, 2) corners of boxes (x, y, w, h) and rotated boxes (cx, cy, w, h, angle)."""
-    out = np.empty((len(kinds), 4, 2))
-    rot = kinds == ROTATED_BOX
-    p = params
-    box = ~rot
-    if box.any():
-        x0, y0 = p[box, 0], p[box, 1]
-        x1, y1 = x0 + p[box, 2], y0 + p[box, 3]
-        out[box] = np.stack([np.stack([x0, y0], -1), np.stack([x1, y0], -1),
-                             np.stack([x1, y1], -1), np.stack([x0, y1], -1)], 1)
-    if rot.any():
-        a = np.radians(p[rot, 4])
-        c, s = np.cos(a)[:, None], np.sin(a)[:, None]
-        hw, hh = p[rot, 2:3] / 2, p[rot, 3:4] / 2
-        u = np.hstack([-hw, hw, hw, -hw])
-        v = np.hstack([-hh, -hh, hh, hh])
-        out[rot, :, 0] = p[rot, 0:1] + u * c - v * s
-        out[rot, :, 1] = p[rot, 1:2] + u * s + v * c
-    return out
-
-
-def rows_to_uids(store: ShapeStore, rows: Sequence[int]) -> list[str]:
-    return [store.uids[int(r)] for r in rows]
