@@ -100,6 +100,11 @@ class Item(SQLModel, table=True):
         Index("ix_item_dataset_current", "dataset_id", "valid_to"),
         Index("ix_item_valid_from", "valid_from"),
         Index("ix_item_valid_to", "valid_to"),
+        # Browsing a dataset of a million items: current rows in name order, with the columns
+        # filters test, so listing, counting and filtering read this index and not the table.
+        Index("ix_item_browse", "dataset_id", "valid_to", "name", "uid", "split", "batch_id"),
+        # From an item uid (as assignments and annotations name items) to its current row.
+        Index("ix_item_uid_current", "uid", "valid_to", "dataset_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(index=True)
@@ -111,6 +116,19 @@ class Item(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="import_batch.id")
     valid_from: int
     valid_to: int | None = None
+
+
+class ItemField(SQLModel, table=True):
+    """Derived: one row per metadata value of each current item row (a list value gives a row
+    per element), kept in step by every change, so filters on metadata use an index instead
+    of reading every item's JSON. Not audited (it is rebuilt from the items)."""
+
+    __tablename__ = "item_field"
+    __table_args__ = (Index("ix_item_field_lookup", "dataset_id", "key", "value", "item_id"),)
+    item_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    key: str = Field(primary_key=True)
+    value: str = Field(primary_key=True)
+    dataset_id: int
 
 
 class LabelClass(SQLModel, table=True):
@@ -221,6 +239,34 @@ class DatasetVersion(SQLModel, table=True):
     stats: dict | None = _json()
     deprecated_reason: str | None = None
     deprecated_seq: int | None = None
+
+
+class DatasetTally(SQLModel, table=True):
+    """Derived: a dataset's content digest (see project/tally.py), kept in step by every change.
+
+    Not audited and safe to delete: a missing row is rebuilt from the versioned rows.
+    """
+
+    __tablename__ = "dataset_tally"
+    dataset_id: int = Field(primary_key=True, foreign_key="dataset.id",
+                            sa_column_kwargs={"autoincrement": False})
+    digest: str
+    seq: int
+
+
+class TallyCount(SQLModel, table=True):
+    """Derived: how many current items (per split), label classes and ground-truth
+    annotations (per class, split and shape kind) a dataset has; kept with DatasetTally."""
+
+    __tablename__ = "tally_count"
+    __table_args__ = (UniqueConstraint("dataset_id", "what", "class_uid", "split", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    what: str  # "item" | "class" | "annotation"
+    class_uid: str = ""
+    split: str = ""
+    kind: str = ""
+    count: int
 
 
 class Model(SQLModel, table=True):

@@ -1,0 +1,294 @@
+"""The Assets workspace at a million items, offscreen, against the targets of issue 4.
+
+    python benchmarks/assets.py [--items 1000000] [--project PATH] [--near 100000]
+
+Builds (once; reused when --project names an existing one) a project with one dataset of
+ITEMS items. The rows are written straight through the store layer inside one real change
+(media rows for files that do not exist: thumbnails show as missing, which costs nothing),
+with metadata, splits, ground-truth labels on a tenth of the items and assignments on a
+twentieth. Then, in this process, measures:
+
+  * opening the Assets workspace on the open project to the first painted grid (<= 100 ms);
+    the workspace alone, or with --full-window the whole main window (whose other workspaces
+    load their own data when a project opens)
+  * scroll frames of the grid: jumps down the list, each repainted (<= 16 ms)
+  * filters over all items, as the window runs them: id list and count (<= 200 ms)
+  * resident memory of the process after all that (<= 400 MB)
+  * near-duplicate search over NEAR items with stored hashes (<= 10 s), and the cleaning
+    report's near-duplicate check over NEAR items of a project whose hashes are cached
+
+Prints each figure with its ratio to the target (below 1.0 meets it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+
+from labelhub.project import CleaningOptions, ItemFilter, ItemQuery, MetaCondition, Project  # noqa: E402
+from labelhub.project.imagestats import ImageStats, StatsCache  # noqa: E402
+from labelhub.project.neardup import near_pairs  # noqa: E402
+from labelhub.store.tables import Annotation, ImportBatch, Item, LabelClass, Media  # noqa: E402
+
+SPLITS = ("train", "train", "train", "val", "test", None)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build(folder: Path, n: int, dataset: str = "big") -> None:
+    """A project whose dataset holds ``n`` items, written as one import change."""
+    t0 = time.perf_counter()
+    with Project.create(folder, lead="bench") as p:
+        for name in ("ana", "ben"):
+            p.add_member(name, "annotator")
+        p.create_dataset(dataset, "generated for benchmarks/assets.py")
+        p.add_label_class(dataset, "cat")
+        p.add_label_class(dataset, "dog")
+        gt = p.ground_truth(dataset).uid
+        rng = np.random.default_rng(4)
+        with p._change("images.import", "dataset", dataset=dataset, generated=n) as tx:
+            conn = tx.conn
+            raw = conn.connection.driver_connection
+            ds = p._dataset_row(conn, dataset)
+            media = Media.__table__
+            first_media = (conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM media").scalar() or 0) + 1
+            raw.executemany(
+                "INSERT INTO media (id, sha256, ext, format, width, height, orientation, bytes, storage, "
+                "location, exif_time, created_seq) VALUES (?, ?, 'jpg', 'jpeg', ?, ?, 1, ?, 'copy', ?, NULL, ?)",
+                ((first_media + i, f"{i:064x}", 640 + i % 7 * 16, 480 + i % 5 * 16, 50_000 + i % 9973,
+                  f"media/00/{i:064x}.jpg", tx.seq) for i in range(n)))
+            assert media is not None
+            batch = ImportBatch.__table__
+            batch_id = conn.execute(batch.insert().values(
+                uid=uuid.uuid4().hex, dataset_id=ds.id, seq=tx.seq, member_id=1,
+                sources=["/generated"], counts={"imported": n})).inserted_primary_key[0]
+            words = rng.integers(0, 10**6, n)
+            uids = [uuid.uuid4().hex for _ in range(n)]
+            raw.executemany(
+                "INSERT INTO item (uid, dataset_id, media_id, name, split, meta, batch_id, valid_from) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                ((uids[i], ds.id, first_media + i, f"cam{i % 7}/img{int(words[i]):06d}_{i:07d}.jpg",
+                  SPLITS[i % len(SPLITS)],
+                  json.dumps({"source": f"/data/cam{i % 7}/img{i:07d}.jpg", "camera": f"cam{i % 7}",
+                              "session": f"s{i // 50}"}),
+                  batch_id, tx.seq) for i in range(n)))
+            classes = dict(conn.execute(LabelClass.__table__.select().with_only_columns(
+                LabelClass.__table__.c.name, LabelClass.__table__.c.uid)).all())
+            set_id = conn.exec_driver_sql("SELECT id FROM label_set WHERE uid = ?", (gt,)).scalar()
+            raw.executemany(
+                "INSERT INTO annotation (uid, label_set_id, item_uid, class_uid, kind, geometry, attributes, "
+                "z, hidden, locked, sources, valid_from) VALUES (?, ?, ?, ?, 'box', ?, '{}', 0, 0, 0, '[]', ?)",
+                ((uuid.uuid4().hex, set_id, uids[i], classes["cat" if i % 3 else "dog"],
+                  '{"kind": "box", "x": 10, "y": 10, "w": 40, "h": 30}', tx.seq) for i in range(0, n, 10)))
+            raw.executemany(
+                "INSERT INTO assignment (dataset_id, item_uid, member_id, state, comment, updated_seq) "
+                "VALUES (?, ?, ?, ?, '', ?)",
+                ((ds.id, uids[i], 2 + (i // 20) % 2, "submitted" if (i // 20) % 4 < 2 else "todo", tx.seq)
+                 for i in range(5, n, 20)))
+            assert Item and Annotation
+        print(f"built {n:,} items in {time.perf_counter() - t0:.0f} s in {folder}")
+
+
+def report(label: str, value: float, target: float, unit: str) -> None:
+    print(f"{label:<58} {value:10.1f} {unit:<3} target {target:>6g} {unit:<3} ratio {value / target:5.2f}")
+
+
+def gui_figures(folder: Path, dataset: str, full_window: bool) -> None:
+    from PySide6.QtCore import QEvent, QObject, QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from labelhub.gui.app import prepare_application
+    from labelhub.gui.assets import AssetsWorkspace
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    prepare_application(app)
+    project = Project.open(folder, user="bench", backup=False)
+    tmp = Path(tempfile.mkdtemp(prefix="labelhub-bench-settings-"))
+    if full_window:
+        from labelhub.gui.main_window import MainWindow
+        from labelhub.gui.settings import AppSettings
+
+        window = MainWindow(AppSettings(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat)),
+                            demo_folder=tmp / "demo")
+        page = window.assets
+        shown = window
+    else:
+        # The Assets workspace on its own: what the other workspaces do when a project opens
+        # is theirs to measure.
+        page = AssetsWorkspace()
+        shown = page
+    shown.resize(1400, 900)
+    shown.show()
+    app.processEvents()
+    grid = page.browser.grid
+
+    class Painted(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.at: float | None = None
+
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.Paint and page.browser.model.rowCount() > 0 and self.at is None:
+                self.at = time.perf_counter()
+            return False
+
+    painted = Painted()
+    grid.viewport().installEventFilter(painted)
+    t0 = time.perf_counter()
+    datasets = project.datasets()  # the window lists them when it opens a project
+    print(f"  (listing the datasets with their item counts, done by the window on opening "
+          f"the project: {(time.perf_counter() - t0) * 1000:.0f} ms)")
+    t0 = time.perf_counter()
+    if full_window:
+        window._set_project(project)
+        page.show_dataset(dataset)
+    else:
+        page.set_project(project)
+        page.set_datasets(datasets)
+        page.show_dataset(dataset)
+    while painted.at is None and time.perf_counter() - t0 < 300:
+        app.processEvents()
+    first = (painted.at or time.perf_counter()) - t0
+    where = "the main window" if full_window else "the Assets workspace"
+    report(f"open {where} on the open project -> first painted grid", first * 1000, 100, "ms")
+    deadline = time.perf_counter() + 60
+    while page.browser.model.loading and time.perf_counter() < deadline:
+        app.processEvents()
+    total = page.browser.model.rowCount()
+    print(f"  ({total:,} items listed after {time.perf_counter() - t0:.2f} s)")
+
+    bar = grid.verticalScrollBar()
+    deadline = time.perf_counter() + 60
+    while bar.maximum() < grid.gridSize().height() * (total // 10) and time.perf_counter() < deadline:
+        app.processEvents()
+    print(f"  (grid laid out after {time.perf_counter() - t0:.2f} s, in batches, the window responsive; "
+          f"resident memory {_rss_mb():.0f} MB)")
+    frames = []
+    for k in range(1, 41):
+        bar.setValue(int(bar.maximum() * k / 41))
+        t = time.perf_counter()
+        grid.viewport().repaint()
+        frames.append((time.perf_counter() - t) * 1000)
+        app.processEvents()
+    steps = []
+    bar.setValue(bar.maximum() // 3)
+    for _k in range(120):  # scrolling on with the wheel: 120 px a frame
+        bar.setValue(bar.value() + 120)
+        t = time.perf_counter()
+        grid.viewport().repaint()
+        steps.append((time.perf_counter() - t) * 1000)
+        app.processEvents()
+    print(f"  (resident memory after scrolling: {_rss_mb():.0f} MB)")
+    report("scroll frame, wheel steps of 120 px, median", statistics.median(steps), 16, "ms")
+    report("scroll frame, wheel steps of 120 px, 95th percentile", float(np.percentile(steps, 95)), 16, "ms")
+    report("scroll frame, 40 jumps across the grid, median", statistics.median(frames), 16, "ms")
+    report("scroll frame, 40 jumps across the grid, worst", max(frames), 16, "ms")
+
+    model = page.browser.model
+    for label, flt in [
+        ("filter: split = val", ItemFilter(splits=("val",))),
+        ("filter: name contains '12345'", ItemFilter(text="12345")),
+        ("filter: status = in annotation", ItemFilter(statuses=("in_annotation",))),
+        ("filter: has label class dog", ItemFilter(with_classes=("dog",))),
+        ("filter: annotator ana", ItemFilter(annotators=("ana",))),
+        ("filter: metadata camera = cam3", ItemFilter(meta=(MetaCondition("camera", "=", "cam3"),))),
+    ]:
+        t = time.perf_counter()
+        model.set_query(ItemQuery(flt))
+        while model.loading and time.perf_counter() - t < 60:
+            app.processEvents()
+        report(f"{label} ({model.rowCount():,} items)", (time.perf_counter() - t) * 1000, 200, "ms")
+    model.set_query(ItemQuery())
+    while model.loading:
+        app.processEvents()
+    report("resident memory", _rss_mb(), 400, "MB")
+    shown.close()
+    project.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def near_figures(n: int, workdir: Path) -> None:
+    rng = np.random.default_rng(11)
+    hashes = rng.integers(0, 2**63, size=n, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, size=n, dtype=np.uint64)
+    dup = rng.choice(n, size=n // 50, replace=False)
+    for a, b in zip(dup[::2], dup[1::2], strict=True):
+        hashes[b] = hashes[a] ^ (np.uint64(1) << np.uint64(int(rng.integers(0, 64))))
+    t = time.perf_counter()
+    i, _j, _d = near_pairs(hashes, 6)
+    report(f"near-duplicate search, {n:,} hashes ({len(i):,} pairs)", time.perf_counter() - t, 10, "s")
+
+    folder = workdir / "near"
+    build(folder, n, "near")
+    with Project.open(folder, user="bench", backup=False) as p:
+        cols = p.item_columns("near", p.item_ids("near"))
+        # Stand-in files of the recorded sizes (sparse), measured before: the report stats
+        # each file and reads the hashes from the cache, as for a dataset checked before.
+        marks = []
+        for sha, path, size in zip(cols.sha256, cols.paths, cols.file_sizes.tolist(), strict=True):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as f:
+                f.truncate(size)
+            st = path.stat()
+            marks.append((sha, st.st_size, st.st_mtime_ns))
+        with StatsCache(p.folder) as cache:
+            cache.put([(sha, ImageStats(int(h), 120.0, 300.0, 40.0))
+                       for sha, h in zip(cols.sha256, hashes, strict=True)], marks)
+        t = time.perf_counter()
+        result = p.cleaning_report("near", CleaningOptions(checks=("near_duplicate",)))
+        elapsed = time.perf_counter() - t
+    print(f"  (cleaning report: {len(result.findings):,} near-duplicate groups, "
+          f"{sum(1 for f in result.findings if f.kind == 'near_duplicate')} found)")
+    report(f"cleaning report near-duplicate check, {n:,} items, cached", elapsed, 10, "s")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--items", type=int, default=1_000_000)
+    ap.add_argument("--near", type=int, default=100_000)
+    ap.add_argument("--project", type=Path, help="build here once and reuse (default: a temporary folder)")
+    ap.add_argument("--skip-gui", action="store_true")
+    ap.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--full-window", action="store_true",
+                    help="open the whole main window (every workspace) instead of the Assets workspace")
+    args = ap.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="labelhub-bench-assets-"))
+    try:
+        folder = args.project or workdir / "project"
+        if args.build_only:
+            build(folder, args.items)
+            return 0
+        if not Project.is_project(folder):
+            # Built by another process, so that what building costs in memory is not counted.
+            subprocess.run([sys.executable, __file__, "--build-only", "--items", str(args.items),
+                            "--project", str(folder)], check=True)
+        if not args.skip_gui:
+            gui_figures(folder, "big", args.full_window)
+        if args.near:
+            near_figures(args.near, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
