@@ -1,0 +1,229 @@
+"""Dataset versions and exports on a big dataset: figures and their ratios to the targets.
+
+    python benchmarks/versions.py [--images 100000] [--boxes-per-image 10] [--edits 10000]
+                                  [--keep] [--skip-export]
+
+Generates a project of IMAGES images and IMAGES x BOXES ground-truth boxes through the store
+layer (bulk rows in a few changes, through the same door every change uses: role check,
+change log, tallies), then measures, printing each figure beside its target (issue 6):
+
+  * commit of version 1 (target <= 50 ms): one seq plus the tally's few rows, whatever the size;
+  * EDITS box edits in changes of 100 (1 % of the boxes by default), then commit of version 2;
+  * diff of the two versions (target <= 1 s): only the rows changed in between are read;
+  * storage growth of the project file from v1 to v2 (target <= 2 %);
+  * COCO export of v2 in a child process (target <= 5 s), with its peak resident memory beside
+    that of exporting a dataset a tenth the size (flat memory: the two should be close).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from labelhub.geometry import Box
+from labelhub.project import Project
+from labelhub.store.tables import Annotation, Item, Media
+from labelhub.store.versioned import current, insert_rows, revise
+
+CLASSES = ("car", "person", "bike", "bus", "truck", "dog", "cat", "tree", "sign", "light")
+SPLITS = ("train",) * 8 + ("val", "test")
+_media = Media.__table__
+_item = Item.__table__
+_annotation = Annotation.__table__
+
+
+def generate(folder: Path, dataset: str, images: int, per_image: int, seed: int = 1) -> Project:
+    """A project whose dataset has ``images`` items and ``images * per_image`` boxes."""
+    rng = random.Random(seed)
+    p = Project.create(folder, lead="lena")
+    p.create_dataset(dataset)
+    for name in CLASSES:
+        p.add_label_class(dataset, name, kinds=["box", "polygon"])
+    with p._change("images.import", "dataset", dataset=dataset) as tx:
+        ds = p._dataset_row(tx.conn, dataset)
+        media = [{"sha256": hashlib.sha256(f"{dataset}-{i}".encode()).hexdigest(), "ext": "jpg",
+                  "format": "JPEG", "width": 640, "height": 480, "orientation": 1, "bytes": 50_000,
+                  "storage": "link", "location": f"/generated/{dataset}/img{i:06d}.jpg",
+                  "exif_time": None, "created_seq": tx.seq} for i in range(images)]
+        for i in range(0, images, 5000):
+            tx.conn.execute(insert(_media), media[i:i + 5000])
+        ids = dict(tx.conn.execute(select(_media.c.sha256, _media.c.id)).all())
+        insert_rows(tx.conn, _item, ({"dataset_id": ds.id, "media_id": ids[m["sha256"]],
+                                      "name": f"img{i:06d}.jpg", "split": SPLITS[i % 10],
+                                      "meta": {}, "batch_id": None}
+                                     for i, m in enumerate(media)), tx.seq)
+    gt = p.ground_truth(dataset)
+    classes = {c.name: c.uid for c in p.label_classes(dataset)}
+    uids = [i.uid for i in p.items(dataset)]
+    step = max(1, 100_000 // per_image)
+    for start in range(0, len(uids), step):
+        with p._change("groundtruth.edit", "annotation", op="generate") as tx:
+            ls = p._set_row(tx.conn, gt.uid)
+            rows = []
+            for uid in uids[start:start + step]:
+                for k in range(per_image):
+                    x, y = rng.uniform(0, 500), rng.uniform(0, 380)
+                    rows.append({"label_set_id": ls.id, "item_uid": uid,
+                                 "class_uid": classes[CLASSES[k % len(CLASSES)]], "kind": "box",
+                                 "geometry": Box(round(x, 2), round(y, 2), 40.0, 30.0).to_dict(),
+                                 "attributes": {}, "score": None, "z": 0, "hidden": False,
+                                 "locked": False, "sources": [], "created_by": p._member_id})
+            insert_rows(tx.conn, _annotation, rows, tx.seq)
+    return p
+
+
+def edit_boxes(p: Project, dataset: str, count: int, per_change: int = 100, seed: int = 2) -> None:
+    """Move ``count`` ground-truth boxes by a few pixels, ``per_change`` per change."""
+    rng = random.Random(seed)
+    gt = p.ground_truth(dataset)
+    with p._read() as conn:
+        ls = p._set_row(conn, gt.uid)
+        uids = list(conn.execute(select(_annotation.c.uid).where(
+            _annotation.c.label_set_id == ls.id, current(_annotation))).scalars())
+    chosen = rng.sample(uids, count)
+    for start in range(0, count, per_change):
+        with p._change("groundtruth.edit", "annotation", op="change") as tx:
+            for uid in chosen[start:start + per_change]:
+                row = tx.conn.execute(select(_annotation.c.geometry).where(
+                    _annotation.c.uid == uid, current(_annotation))).one()
+                g = dict(row.geometry)
+                g["x"] = min(g["x"] + 1.5, 590.0)
+                revise(tx.conn, _annotation, uid, {"geometry": g}, tx.seq)
+
+
+def file_size(p: Project) -> int:
+    with p.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return p.db_path.stat().st_size
+
+
+def ratio(value: float, target: float) -> str:
+    return f"{value / target:.2f} of the target"
+
+
+_CHILD = """
+import json, sys, time
+from labelhub.project import Project
+project, dataset, version, out, mode = sys.argv[1:6]
+t, cpu = time.perf_counter(), time.process_time()
+with Project.open(project, user="lena", backup=False) as p:
+    if mode == "read":  # only the project's side: the version's rows as the formats' items
+        plan = p.export_plan(dataset, version, "coco")
+        count = {"items": 0, "annotations": 0}
+        for _item in p._stream_items(plan, count, None):
+            pass
+        annotations = count["annotations"]
+    else:
+        annotations = p.export_version(dataset, version, "coco", out, accept_losses=True).annotations
+seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "annotations": annotations, "peak_mb": hwm / 1024}))
+"""
+
+
+def export_child(project: Path, dataset: str, version: str, out: Path, mode: str = "export") -> dict:
+    """Run one COCO export (or only its reading side) in a fresh process: its time and peak
+    resident memory."""
+    done = subprocess.run([sys.executable, "-c", _CHILD, str(project), dataset, version, str(out), mode],
+                          check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    """The load on this machine and the speed of one small Python step, to read figures by."""
+    import timeit
+
+    per_box = timeit.timeit(lambda: Box(1.0, 2.0, 3.0, 4.0), number=20000) / 20000 * 1e6
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    return f"load average {load} on {os.cpu_count()} cores; Box() takes {per_box:.1f} us"
+
+
+def report_export(project: Path, dataset: str, version: str, tmp: Path, label: str) -> dict:
+    whole = export_child(project, dataset, version, tmp / f"coco-{label}")
+    read = export_child(project, dataset, version, tmp / f"unused-{label}", "read")
+    per_million = whole["seconds"] * 1e6 / max(whole["annotations"], 1)
+    cpu_million = whole["cpu"] * 1e6 / max(whole["annotations"], 1)
+    print(f"COCO export of {label} ({whole['annotations']:,} annotations): {whole['seconds']:.2f} s "
+          f"elapsed, {whole['cpu']:.2f} s of CPU; per million annotations {per_million:.1f} s "
+          f"({ratio(per_million, 5.0)}), {cpu_million:.1f} s of CPU ({ratio(cpu_million, 5.0)}); "
+          f"peak RSS {whole['peak_mb']:.0f} MB. CPU reading the version's rows into the formats' "
+          f"items: {read['cpu']:.2f} s; in the COCO writer: about {whole['cpu'] - read['cpu']:.2f} s")
+    return whole
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--images", type=int, default=100_000)
+    ap.add_argument("--boxes-per-image", type=int, default=10)
+    ap.add_argument("--edits", type=int, default=None, help="default: 1 %% of the boxes")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--skip-export", action="store_true")
+    args = ap.parse_args()
+    boxes = args.images * args.boxes_per_image
+    edits = args.edits if args.edits is not None else max(1, boxes // 100)
+    tmp = Path(tempfile.mkdtemp(prefix="labelhub-bench-versions-"))
+    try:
+        print(f"machine: {machine()}")
+        t0 = time.perf_counter()
+        p = generate(tmp / "big", "big", args.images, args.boxes_per_image)
+        print(f"generated {args.images:,} images and {boxes:,} boxes in {time.perf_counter() - t0:.1f} s")
+
+        t0 = time.perf_counter()
+        v1 = p.commit_version("big", "generated")
+        commit1 = time.perf_counter() - t0
+        print(f"commit v1: {commit1 * 1000:.1f} ms ({ratio(commit1, 0.050)}); "
+              f"{v1.stats['items']:,} items, {v1.stats['annotations']:,} annotations")
+        size1 = file_size(p)
+
+        t0 = time.perf_counter()
+        edit_boxes(p, "big", edits)
+        print(f"edited {edits:,} boxes in {edits // 100 or 1} changes in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        v2 = p.commit_version("big", "edited")
+        commit2 = time.perf_counter() - t0
+        print(f"commit v2: {commit2 * 1000:.1f} ms ({ratio(commit2, 0.050)})")
+        size2 = file_size(p)
+        growth = (size2 - size1) / size1
+        print(f"project file: {size1 / 1e6:.1f} MB at v1, {size2 / 1e6:.1f} MB at v2: "
+              f"+{growth * 100:.2f} % ({ratio(growth, 0.02)})")
+
+        t0 = time.perf_counter()
+        diff = p.diff_versions("big", v1.number, v2.number)
+        elapsed = time.perf_counter() - t0
+        print(f"diff v1..v2: {elapsed:.2f} s ({ratio(elapsed, 1.0)}); {diff.describe()}")
+        assert diff.summary() == {"annotations_changed": edits}, diff.summary()
+        p.close()
+
+        if not args.skip_export:
+            big = report_export(tmp / "big", "big", "2", tmp, "v2")
+            small_images = max(1, args.images // 10)
+            q = generate(tmp / "small", "small", small_images, args.boxes_per_image, seed=3)
+            q.commit_version("small", "generated")
+            q.close()
+            small = report_export(tmp / "small", "small", "1", tmp, "a dataset a tenth the size")
+            print(f"memory: peak RSS {big['peak_mb']:.0f} MB for {big['annotations']:,} annotations, "
+                  f"{small['peak_mb']:.0f} MB for {small['annotations']:,}: ratio "
+                  f"{big['peak_mb'] / small['peak_mb']:.2f} for 10x the data")
+        print(f"machine: {machine()}")
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
