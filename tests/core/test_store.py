@@ -34,7 +34,7 @@ def test_pragmas_in_effect_on_every_connection(lead: Project) -> None:
         assert q("busy_timeout") >= 5000
         assert q("trusted_schema") == 0
         assert q("application_id") == APPLICATION_ID
-        assert q("user_version") == schema_number(head_revision()) == 2
+        assert q("user_version") == schema_number(head_revision()) == 4
 
 
 def test_foreign_keys_are_enforced(lead: Project) -> None:

@@ -11,11 +11,10 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel
 
 from labelhub.gui import project_dialogs
 from labelhub.gui.app import run_gui, start_window
-from labelhub.gui.assets import AssetsWorkspace
 from labelhub.gui.main_window import MainWindow
 from labelhub.gui.start_page import MISSING_ROLE
 from labelhub.gui.theme import DARK, install_theme
-from labelhub.gui.workspaces import WORKSPACES, PlaceholderWorkspace
+from labelhub.gui.workspaces import WORKSPACE_FACTORIES, WORKSPACES, PlaceholderWorkspace
 from labelhub.project import Project
 
 
@@ -57,8 +56,9 @@ def test_side_bar_switches_workspaces(qtbot, window: MainWindow, team_project: P
         assert window.current_workspace() == info.key
         page = window.workspace_stack.currentWidget()
         assert page is window.workspaces[info.key]
-        if info.key == "assets":
-            assert isinstance(page, AssetsWorkspace)
+        if info.key in WORKSPACE_FACTORIES or info.key == "assets":
+            # a built workspace: its own page, never the empty state
+            assert not isinstance(page, PlaceholderWorkspace)
         else:
             assert isinstance(page, PlaceholderWorkspace)
             assert page.empty_state.title_label.text() == info.title

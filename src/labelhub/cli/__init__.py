@@ -13,12 +13,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from labelhub import __version__
-from labelhub.cli import project_commands
+from labelhub.cli import (
+    assets_commands,
+    model_commands,
+    project_commands,
+    review_commands,
+    version_commands,
+)
 from labelhub.cli._common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 from labelhub.errors import Cancelled, LabelHubError
 
 #: The modules whose ``register(sub, json_opt, parser_class)`` add commands, in help order.
-COMMAND_MODULES = [project_commands]
+COMMAND_MODULES = [project_commands, version_commands, review_commands, model_commands, assets_commands]
 
 
 class _Parser(argparse.ArgumentParser):

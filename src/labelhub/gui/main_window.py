@@ -310,7 +310,7 @@ class MainWindow(QMainWindow):
         Project = _project_api()
         folder = self.demo_folder
         if Project.is_project(folder):
-            return self.open_project(folder, user=user, preselect=DEMO_LEAD)
+            return self.open_project(folder, user=user, preselect=DEMO_LEAD) and self._show_demo_item()
 
         def job(progress: Progress, cancel: Any) -> Any:
             from labelhub.project.demo import build_demo
@@ -318,7 +318,8 @@ class MainWindow(QMainWindow):
             return build_demo(folder, progress=progress, cancel=cancel)
 
         def built(path: Any) -> None:
-            self.open_project(Path(path) if path else folder, user=user, preselect=DEMO_LEAD)
+            if self.open_project(Path(path) if path else folder, user=user, preselect=DEMO_LEAD):
+                self._show_demo_item()
 
         self.demo_task = BackgroundTask(
             self, "Open demo", "Building the demo project…", job, on_success=built,
@@ -327,6 +328,15 @@ class MainWindow(QMainWindow):
         )
         self.demo_task.finished.connect(self._demo_finished)
         self.demo_task.start()
+        return True
+
+    def _show_demo_item(self) -> bool:
+        """Open the demo's labelled image in the Annotate workspace."""
+        from labelhub.project.annotate_demo import demo_item
+
+        found = demo_item(self.project) if self.project is not None else None
+        if found is not None and "annotate" in WORKSPACE_FACTORIES:
+            self.show_item(*found)
         return True
 
     def _demo_finished(self) -> None:

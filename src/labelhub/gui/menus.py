@@ -113,6 +113,11 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     project_menu.addAction(actions["switch_member"])
     project_menu.addSeparator()
     project_menu.addAction(actions["new_dataset"])
+    annotate = window.workspaces.get("annotate")
+    if annotate is not None and hasattr(annotate, "open_schema_editor"):
+        actions["label_schema"] = _action(window, "&Label Schema…", annotate.open_schema_editor, None,
+                                          None, "Edit the label classes of a dataset (leads)")
+        project_menu.addAction(actions["label_schema"])
 
     help_menu = bar.addMenu("&Help")
     actions["about"] = _action(window, "&About LabelHub", window.show_about, None, "about")

@@ -92,7 +92,8 @@ def register_workspace(key: str, factory: Callable[[Any], QWidget]) -> None:
 
 #: Modules that build workspaces; importing one calls register_workspace. Each workspace's
 #: issue adds its module here.
-WORKSPACE_MODULES: tuple[str, ...] = ()
+WORKSPACE_MODULES: tuple[str, ...] = ("labelhub.gui.annotate", "labelhub.gui.models", "labelhub.gui.versions",
+                                      "labelhub.gui.review", "labelhub.gui.assets")
 
 
 def load_workspaces() -> None:

@@ -11,6 +11,11 @@ from pathlib import Path
 from labelhub.errors import Cancelled, ProjectOpenError
 from labelhub.media.scenes import generate_scene
 from labelhub.project import Project
+from labelhub.project.annotate_demo import add_annotate_demo
+from labelhub.project.assets_demo import add_assets_demo
+from labelhub.project.model_demo import add_models_demo
+from labelhub.project.review_demo import add_review_demo
+from labelhub.project.versions_demo import add_versions_demo
 from labelhub.resources import resource_path
 
 DEMO_MEMBERS = (("lena", "lead", "Lena (lead)"), ("rui", "reviewer", "Rui (reviewer)"),
@@ -81,6 +86,16 @@ def build_demo(
                     image.save(Path(tmp) / f"scene-{seed:03d}.png", optimize=False)
                 step(3, 4, "importing scenes")
                 p.import_images("shapes", [Path(tmp)], cancel=cancel)
+            step(3, 4, "two annotators label scenes for review")
+            add_review_demo(p, folder)
+            step(3, 4, "ana draws a few images for the Annotate workspace")
+            add_annotate_demo(p, folder)
+            step(3, 4, "lena commits two versions of the shapes' ground truth")
+            add_versions_demo(p)
+            step(3, 4, "a model with two versions, their predictions and evaluations")
+            add_models_demo(p)
+            step(3, 4, "photo credits, scene metadata and a train/val/test split")
+            add_assets_demo(p)
             step(4, 4, "done")
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

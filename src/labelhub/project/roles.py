@@ -43,6 +43,7 @@ PERMISSIONS: dict[str, Role] = {
     "images.import": Role.LEAD,
     "items.edit_metadata": Role.LEAD,
     "items.split": Role.LEAD,
+    "items.exclude": Role.LEAD,  # take items out of a dataset (cleaning)
     # the label schema
     "schema.change": Role.LEAD,
     # labelling, in one's own label set
@@ -55,6 +56,7 @@ PERMISSIONS: dict[str, Role] = {
     "review.accept": Role.REVIEWER,
     "review.reject": Role.REVIEWER,
     "comment.resolve": Role.REVIEWER,
+    "review.view": Role.REVIEWER,  # others' label sets on assigned items, agreement, review queue
     "labels.import": Role.REVIEWER,
     # versions and models
     "version.commit": Role.LEAD,
