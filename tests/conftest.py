@@ -55,3 +55,27 @@ def images_dir(tmp_path: Path) -> Path:
 def sample_photos() -> Path:
     """The shipped sample photos (resources/samples/photos): JPEGs, one with EXIF orientation 6."""
     return resource_path("samples", "photos")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Let Qt's worker threads finish before the interpreter tears Qt down."""
+    import sys
+
+    if "PySide6.QtCore" in sys.modules:
+        from PySide6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().waitForDone(10_000)
+    session.config._labelhub_exit = exitstatus  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave without running Qt's global destructors: after window tests whose canvas threads
+    were still winding down, they crashed the interpreter on exit (a segfault *after* every test
+    had passed). The report is already written; the exit status is pytest's own."""
+    import sys
+
+    status = getattr(config, "_labelhub_exit", None)
+    if status is not None and "PySide6.QtCore" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(int(status))
