@@ -227,7 +227,10 @@ class DatasetBrowser(QWidget):
             if self.model.would_change_columns(keys):
                 self._remember_selection()
                 self.model.set_extra_keys(keys)
-                self._restore_selection()
+                if not self.model.loading:
+                    # Rows still loading hold the items' old row ids (an edit makes new
+                    # versions): the selection is put back when the new rows arrive.
+                    self._restore_selection()
             self.actions.set_splits(sorted(s for s in choices.splits if s))
 
         self.reader.read(read, done, lambda error: show_error(self, error, title="Could not read the filters"))
