@@ -215,3 +215,21 @@ def test_a_reviewer_runs_a_new_evaluation_from_the_window(qtbot, window, proj: P
     with Project.open(proj, user="rui", backup=False) as p:
         latest = p.evaluations()[0]
         assert latest.created_by == "rui" and latest.params["score_threshold"] == 0.3
+
+
+def test_charts_follow_a_theme_change(qtbot, window, proj: Path) -> None:  # noqa: ANN001
+    from PySide6.QtWidgets import QApplication
+
+    from labelhub.gui.theme import install_theme
+
+    viewer = open_viewer(qtbot, open_models(window, proj))
+    theme = install_theme(QApplication.instance())
+    base = lambda: viewer.per_class_chart.chart().backgroundBrush().color().name()  # noqa: E731
+    try:
+        for scheme in (Qt.ColorScheme.Dark, Qt.ColorScheme.Light):
+            theme.apply(scheme)
+            want = QApplication.palette().base().color().name()
+            qtbot.waitUntil(lambda w=want: base() == w, timeout=5000)
+            assert viewer.pr_view.chart().backgroundBrush().color().name() == want
+    finally:
+        theme.apply()

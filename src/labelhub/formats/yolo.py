@@ -8,7 +8,8 @@ Layout written (every task but classify)::
     labels/<split>/<stem>.txt one line per object, coordinates normalised by the image size
 
 Line formats: detect ``c cx cy w h``; segment ``c x1 y1 x2 y2 ...``; obb ``c x1 y1 ... x4 y4``
-(the rotated box's corners); pose ``c cx cy w h x1 y1 v1 ...`` (``kpt_shape: [K, 3]``). The
+(the rotated box's corners); pose ``c cx cy w h x1 y1 v1 ...`` (``kpt_shape: [K, 3]``). A
+prediction line may end with its confidence (Ultralytics' ``save_conf``), read as the score. The
 classify task is the ImageNet folder layout ``<split>/<class>/<name>`` (see ``imagenet``).
 Every image gets a label file, empty when it has no object. Images in no split go to
 "default". Coordinates are written with ten decimals: exact to 1e-6 px up to 20000 px.
@@ -341,12 +342,30 @@ class _Reader:
                 self.problems.add(rel, image.name, index, f"unknown class id {tokens[0]}")
                 continue
             label = self.classes[int(cls)].name
+            values, score = self.confidence(values)
+            if score is not None and not 0.0 <= score <= 1.0:
+                self.problems.add(rel, image.name, index, f"the confidence {score:g} (the last "
+                                  "value) is not between 0 and 1")
+                continue
             shapes = self.shapes(values, w, h, rel, image.name, index)
             group = index if len(shapes) > 1 else None
             for shape in shapes:
                 if self.problems.shape(rel, image.name, index, shape, w, h):
                     self.annotations.append(AnnotationRecord(image.name, label, shape,
-                                                             group=group))
+                                                             score=score, group=group))
+
+    def confidence(self, v: list[float]) -> tuple[list[float], float | None]:
+        """Split off the confidence a prediction line ends with (Ultralytics' ``save_conf``):
+        one value more than the task's object has."""
+        n = len(v)
+        pose = bool(self.k) and self.task in (None, "pose")
+        if ((pose and n == 5 + self.k * self.dims)
+                or (n == 5 and self.task not in ("obb", "pose"))
+                or (n == 9 and self.task == "obb")
+                or (n >= 7 and n % 2 == 1 and self.task in (None, "segment", "detect")
+                    and not (pose and n == 4 + self.k * self.dims))):
+            return v[:-1], v[-1]
+        return v, None
 
     def shapes(self, v: list[float], w: int, h: int, rel: str, name: str,
                index: int) -> list[Shape]:

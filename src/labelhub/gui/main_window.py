@@ -185,7 +185,7 @@ class MainWindow(QMainWindow):
         self.start_page.refresh_icons()
         self.assets.refresh_icons()
         for page in self.workspaces.values():
-            if isinstance(page, PlaceholderWorkspace):
+            if page is not self.assets and hasattr(page, "refresh_icons"):
                 page.refresh_icons()
         refresh_action_icons(self.menu_actions.values())
 

@@ -28,6 +28,7 @@ from labelhub.errors import InvalidInput
 from labelhub.geometry import Box, Keypoints, Mask, Shape, shape_from_dict
 from labelhub.metrics.detection import DetectionArrays, GroundTruthArrays
 from labelhub.metrics.iou import COCO_KEYPOINT_SIGMAS
+from labelhub.project.labels import CROWD_ATTRIBUTE
 
 #: Shape kinds each IoU type evaluates.
 DETECTION_KINDS: dict[str, tuple[str, ...]] = {
@@ -35,7 +36,6 @@ DETECTION_KINDS: dict[str, tuple[str, ...]] = {
     "segm": ("box", "rotated_box", "polygon", "mask"),
     "keypoints": ("keypoints",),
 }
-CROWD_ATTRIBUTE = "iscrowd"
 #: Sigma given to every keypoint of a class that does not have COCO's 17 person keypoints.
 DEFAULT_KEYPOINT_SIGMA = 0.05
 

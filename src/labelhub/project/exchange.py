@@ -44,6 +44,7 @@ from labelhub.formats import (
 )
 from labelhub.formats import AttributeSpec as FormatAttribute
 from labelhub.geometry import SHAPE_KINDS, Box, shape_from_dict
+from labelhub.project.labels import CROWD_ATTRIBUTE
 from labelhub.project.schema import LabelClassInfo
 from labelhub.project.versions import VersionInfo, VersionsMixin
 from labelhub.store.tables import Annotation, LabelSet, Media
@@ -316,7 +317,8 @@ class ExchangeMixin(VersionsMixin):
                         if label is None:
                             continue
                         attrs = {} if attributes in (None, "{}", "null") else json.loads(attributes)
-                        anns.append(AnnotationRecord(r.name, label, _shape(geometry), attrs, uid=uid))
+                        anns.append(AnnotationRecord(r.name, label, _shape(geometry), attrs, uid=uid,
+                                                     iscrowd=attrs.get(CROWD_ATTRIBUTE) is True))
                     meta = {k: v for k, v in (r.meta or {}).items() if k not in PRIVATE_METADATA}
                     counter["items"] += 1
                     counter["annotations"] += len(anns)

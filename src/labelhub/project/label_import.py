@@ -20,7 +20,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from types import SimpleNamespace
 from typing import Any
@@ -42,7 +42,7 @@ from labelhub.formats.safety import walk_files
 from labelhub.geometry import SHAPE_KINDS
 from labelhub.media.probe import sha256_file
 from labelhub.project.exchange import MANIFEST, ExchangeMixin, class_specs
-from labelhub.project.labels import NewAnnotation, attribute_problems
+from labelhub.project.labels import CROWD_ATTRIBUTE, NewAnnotation, attribute_problems
 from labelhub.project.schema import PALETTE, LabelClassInfo, _check_class_values, class_info
 from labelhub.store.tables import Annotation, Item, LabelClass, LabelSet, Media, Member
 from labelhub.store.versioned import close, current, insert_rows, new_uid
@@ -202,6 +202,7 @@ class LabelImportMixin(ExchangeMixin):
         for r in items:
             sizes[r.name] = (r.width, r.height)
             sizes.setdefault(PurePosixPath(r.name).name, (r.width, r.height))
+            sizes.setdefault(PurePosixPath(r.name).stem, (r.width, r.height))  # YOLO labels only
         options = ReadOptions(image_sizes=sizes, yolo_task=yolo_task, classes=class_specs(classes),
                               coco_ground_truth=str(coco_ground_truth) if coco_ground_truth else None)
         with ExitStack() as stack:
@@ -213,6 +214,7 @@ class LabelImportMixin(ExchangeMixin):
                 raise ProblemsFound(exc.problems, f"{source.name}; nothing was imported") from None
             if not doc.images and not doc.annotations:
                 raise InvalidInput(f"{source}: no labels found in it as {info.title}")
+            doc.annotations = [_with_crowd(a) for a in doc.annotations]
             base = root if root.is_dir() else root.parent
             matched = self._match_images(doc, items, base, report, cancel)
         if cancel is not None and cancel.is_set():
@@ -239,11 +241,14 @@ class LabelImportMixin(ExchangeMixin):
     @staticmethod
     def _match_images(doc: LabelDocument, items: Sequence[Any], base: Path,
                       report: LabelImportReport, cancel: threading.Event | None) -> dict[str, Any]:
-        """Image name in the file -> the dataset's item (by name, unique file name, or hash)."""
+        """Image name in the file -> the dataset's item (by name, unique file name, unique stem
+        for a name without extension, or hash)."""
         by_name = {r.name: r for r in items}
         by_base: dict[str, list[Any]] = {}
+        by_stem: dict[str, list[Any]] = {}
         for r in items:
             by_base.setdefault(PurePosixPath(r.name).name, []).append(r)
+            by_stem.setdefault(PurePosixPath(r.name).stem, []).append(r)
         by_sha = {r.sha256: r for r in items}
         labelled = {a.image for a in doc.annotations}
         matched: dict[str, Any] = {}
@@ -257,6 +262,8 @@ class LabelImportMixin(ExchangeMixin):
                 how = "name"
             elif len(by_base.get(PurePosixPath(name).name, [])) == 1:
                 how, item = "file name", by_base[PurePosixPath(name).name][0]
+            elif not PurePosixPath(name).suffix and len(by_stem.get(PurePosixPath(name).name, [])) == 1:
+                how, item = "file stem", by_stem[PurePosixPath(name).name][0]  # YOLO labels alone
             else:
                 sha = image.sha256
                 if sha is None and name in doc.media:
@@ -424,6 +431,14 @@ class LabelImportMixin(ExchangeMixin):
         report.added, report.replaced = result.added, result.replaced
         report.seq = self.seq()
         return report
+
+
+def _with_crowd(ann: AnnotationRecord) -> AnnotationRecord:
+    """A crowd region (COCO ``iscrowd``, Datumaro ``is_crowd``) keeps its flag as the
+    ``iscrowd`` attribute, which evaluations read."""
+    if not ann.iscrowd or ann.attributes.get(CROWD_ATTRIBUTE) is True:
+        return ann
+    return replace(ann, attributes={**ann.attributes, CROWD_ATTRIBUTE: True})
 
 
 def _new_class(values: dict[str, Any]) -> LabelClassInfo:

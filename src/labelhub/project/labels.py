@@ -79,6 +79,12 @@ class NewAnnotation:
     sources: Sequence[str] = ()
 
 
+#: The attribute that marks a ground-truth shape as a crowd region (COCO's ``iscrowd``). Every
+#: class accepts it as a boolean, declared or not, so crowd flags survive imports and exports and
+#: evaluations treat those shapes as COCO does.
+CROWD_ATTRIBUTE = "iscrowd"
+
+
 def attribute_problems(cls: LabelClassInfo | None, attributes: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(errors that refuse the edit, problems that only flag it) for attribute values."""
     errors: list[str] = []
@@ -87,7 +93,10 @@ def attribute_problems(cls: LabelClassInfo | None, attributes: dict[str, Any]) -
         return errors, flags
     for name, value in attributes.items():
         spec = cls.attribute(name)
-        if spec is None:
+        if spec is None and name == CROWD_ATTRIBUTE:
+            if value is not None and not isinstance(value, bool):
+                errors.append(f"{cls.name}.{name}: must be true or false, got {value!r}")
+        elif spec is None:
             errors.append(f"{cls.name} has no attribute {name!r}")
         elif value is not None and (problem := spec.check(value)):
             errors.append(f"{cls.name}.{name}: {problem}")

@@ -261,6 +261,16 @@ class EvaluationViewer(QWidget):
         series.clicked.connect(lambda index, _set: self.show_class(index))
         self.per_class_holder.addWidget(self.per_class_chart)
 
+    def restyle(self) -> None:
+        """Redraw the charts in the palette's colours (the theme changed)."""
+        self.per_class_holder.removeWidget(self.per_class_chart)
+        self.per_class_chart.deleteLater()
+        if self.run.task == "detection":
+            self.pr_holder.removeWidget(self.pr_view)
+            self.pr_view.deleteLater()
+        self._build_static_charts()
+        self.update_threshold()
+
     # --------------------------------------------------------------------------- behaviour
     @property
     def score(self) -> float:

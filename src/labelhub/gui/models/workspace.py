@@ -39,6 +39,8 @@ class ModelsWorkspace(QWidget):
     def refresh_icons(self) -> None:
         self.registry.empty.refresh_icons()
         self.evaluations.empty.refresh_icons()
+        if self.evaluations.viewer is not None:
+            self.evaluations.viewer.restyle()
 
     def open_item(self, dataset: str, item_uid: str) -> None:
         """Open an item in the Annotate workspace, to fix its labels."""
