@@ -57,6 +57,30 @@ def sample_photos() -> Path:
     return resource_path("samples", "photos")
 
 
+def _dispose_window(window: object) -> None:
+    """Close a test's window and delete it now. A window only closed stays alive until the
+    process ends, and every later theme or style change re-polishes all of them: window tests
+    then grew from one second to ten each."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    if not isinstance(window, QWidget):
+        return
+    try:
+        window.close()
+        window.deleteLater()
+    except RuntimeError:  # already deleted by the test
+        return
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QApplication.processEvents()
+
+
+@pytest.fixture(scope="session")
+def dispose_window():  # noqa: ANN201
+    """dispose_window(window): close a test's window and delete it at once."""
+    return _dispose_window
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Let Qt's worker threads finish before the interpreter tears Qt down."""
     import sys

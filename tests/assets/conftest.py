@@ -91,7 +91,7 @@ def dirty_folder(tmp_path: Path) -> Path:
 
 # ------------------------------------------------------------------------------ the window
 @pytest.fixture
-def window(qtbot, qapp, tmp_path: Path):  # noqa: ANN001, ANN201
+def window(qtbot, qapp, tmp_path: Path, dispose_window):  # noqa: ANN001, ANN201
     """The main window with settings kept under tmp_path."""
     from PySide6.QtCore import QSettings
 
@@ -111,7 +111,7 @@ def window(qtbot, qapp, tmp_path: Path):  # noqa: ANN001, ANN201
     win.show()
     qtbot.waitExposed(win)
     yield win
-    win.close()
+    dispose_window(win)
 
 
 def open_assets(qtbot, window, project: Project, user: str = "lena", dataset: str = "ds"):  # noqa: ANN001, ANN201

@@ -41,13 +41,15 @@ def team_project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def window(qtbot, qapp: QApplication, app_settings: AppSettings, tmp_path: Path) -> MainWindow:
+def window(qtbot, qapp: QApplication, app_settings: AppSettings, tmp_path: Path,
+           dispose_window) -> Iterator[MainWindow]:  # noqa: ANN001
     prepare_application(qapp)
     win = MainWindow(app_settings, demo_folder=tmp_path / "demo")
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
-    return win
+    yield win
+    dispose_window(win)
 
 
 def _message_texts(parent: QWidget) -> list[str]:

@@ -25,7 +25,7 @@ def isolated_qsettings(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def window(qtbot, qapp, isolated_qsettings: Path, tmp_path: Path):  # noqa: ANN001, ANN201
+def window(qtbot, qapp, isolated_qsettings: Path, tmp_path: Path, dispose_window):  # noqa: ANN001, ANN201
     from PySide6.QtCore import QSettings
 
     from labelhub.gui.app import prepare_application
@@ -39,7 +39,8 @@ def window(qtbot, qapp, isolated_qsettings: Path, tmp_path: Path):  # noqa: ANN0
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
-    return win
+    yield win
+    dispose_window(win)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ def isolated_qsettings(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def window(qtbot, qapp, tmp_path: Path) -> MainWindow:
+def window(qtbot, qapp, tmp_path: Path, dispose_window) -> MainWindow:  # noqa: ANN001
     prepare_application(qapp)
     win = MainWindow(AppSettings(QSettings(str(tmp_path / "lh.ini"), QSettings.Format.IniFormat)),
                      demo_folder=tmp_path / "demo")
@@ -35,7 +35,7 @@ def window(qtbot, qapp, tmp_path: Path) -> MainWindow:
     win.show()
     qtbot.waitExposed(win)
     yield win
-    win.close()
+    dispose_window(win)
 
 
 def _mouse(canvas, kind: QMouseEvent.Type, x: float, y: float, buttons: Qt.MouseButton) -> None:

@@ -27,7 +27,7 @@ def isolated_qsettings(tmp_path: Path) -> Iterator[None]:
 
 
 @pytest.fixture
-def page(qtbot, qapp: QApplication, scenes: Path, tmp_path: Path):  # noqa: ANN001, ANN201
+def page(qtbot, qapp: QApplication, scenes: Path, tmp_path: Path, dispose_window):  # noqa: ANN001, ANN201
     prepare_application(qapp)
     settings = AppSettings(QSettings(str(tmp_path / "labelhub.ini"), QSettings.Format.IniFormat))
     settings.set_last_location(tmp_path)
@@ -40,6 +40,7 @@ def page(qtbot, qapp: QApplication, scenes: Path, tmp_path: Path):  # noqa: ANN0
     versions = window.workspaces["versions"]
     yield versions
     versions._abandon()
+    dispose_window(window)
 
 
 def when_modal(kind: type[QWidget], action: Callable[[QWidget], None], timeout: int = 5000) -> None:
