@@ -5,8 +5,8 @@
 Builds a real project from the seeded COCO-like data of ``benchmarks/evaluate.py`` (640 x 480
 images, ~7 ground truths and ~20 detections each, 80 long-tailed categories; boxes clipped to
 the image, since the project refuses shapes outside it): the images (small solid-colour PNGs),
-the ground truth imported from a COCO file in one change (crowd flags are not carried by the
-import, so there are none here), committed as version 1, a model version and its predictions
+the ground truth imported from a COCO file in one change (its 1% crowd regions become the
+``iscrowd`` attribute), committed as version 1, a model version and its predictions
 written with ``add_predictions``. Then times
 
 * ``add_predictions`` (validation, one change);
@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         coco = {"images": [{"id": i, "file_name": n, "width": WIDTH, "height": HEIGHT} for i, n in names.items()],
                 "categories": [{"id": c, "name": f"c{c:02d}"} for c in range(1, 81)],
                 "annotations": [{"id": j + 1, "image_id": g["image_id"], "category_id": g["category_id"],
-                                 "bbox": g["bbox"], "area": g["bbox"][2] * g["bbox"][3], "iscrowd": 0}
+                                 "bbox": g["bbox"], "area": g["bbox"][2] * g["bbox"][3],
+                                 "iscrowd": int(g.get("iscrowd", 0))}
                                 for j, g in enumerate(gts)]}
         (work / "gt.json").write_text(json.dumps(coco))
         print("building the project (not timed as evaluation):")

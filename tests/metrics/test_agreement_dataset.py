@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from labelhub.errors import Cancelled, InvalidInput
-from labelhub.metrics import agreement as ag
+from labelhub.metrics import agreement_match
 from labelhub.metrics.agreement import (
     Shapes,
     ShapeTable,
@@ -88,7 +88,7 @@ def loop_report(items, k, thr, gt=None):
 @pytest.mark.parametrize("chunk", [None, 40])
 def test_report_matches_item_loop(seed, chunk, monkeypatch):
     if chunk:
-        monkeypatch.setattr(ag, "_EDGE_CHUNK", chunk)
+        monkeypatch.setattr(agreement_match, "_EDGE_CHUNK", chunk)
     rng = np.random.default_rng(seed)
     k = 3 + seed % 2
     items = random_dataset(rng, 120, k)

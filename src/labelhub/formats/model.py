@@ -97,6 +97,32 @@ class AnnotationRecord:
     uid: str | None = None
 
 
+_new = object.__new__
+_RECORD_SLOTS = tuple(AnnotationRecord.__dict__[f].__set__ for f in (
+    "image", "label", "shape", "attributes", "score", "iscrowd", "group", "uid"))
+
+
+def annotation_record(
+    image: str, label: str, shape: Shape, attributes: Mapping[str, Any],
+    score: float | None = None, iscrowd: bool = False, group: int | None = None,
+    uid: str | None = None,
+) -> AnnotationRecord:
+    """``AnnotationRecord(image, label, shape, attributes, score, iscrowd, group, uid)`` made
+    without the frozen dataclass's ``__init__`` (which sets each field through
+    ``object.__setattr__``): the same value, a few times faster, for streams of millions."""
+    record = _new(AnnotationRecord)
+    s_image, s_label, s_shape, s_attributes, s_score, s_iscrowd, s_group, s_uid = _RECORD_SLOTS
+    s_image(record, image)
+    s_label(record, label)
+    s_shape(record, shape)
+    s_attributes(record, attributes)
+    s_score(record, score)
+    s_iscrowd(record, iscrowd)
+    s_group(record, group)
+    s_uid(record, uid)
+    return record
+
+
 class Item(NamedTuple):
     """An image with its annotations: the unit writers stream."""
 

@@ -11,7 +11,7 @@ column-major) and ``Tag`` "tag" (no geometry).
 
 Each shape offers ``area()``, ``bounds()``, ``box()``, ``translated(dx, dy)``,
 ``validate(image_width=None, image_height=None) -> list[str]`` and ``to_dict()``;
-:func:`shape_from_dict` reads such dicts back.
+:func:`shape_from_dict` reads such dicts back (:func:`shapes_from_dicts` many at once).
 """
 
 from labelhub.geometry._common import EDGE_TOLERANCE
@@ -34,6 +34,7 @@ from labelhub.geometry.serial import (
     polygon_array,
     shape_from_dict,
     shape_to_dict,
+    shapes_from_dicts,
     unpack_boxes,
 )
 from labelhub.geometry.shapes import (
@@ -76,6 +77,7 @@ __all__ = [
     "rasterize_polygons",
     "shape_from_dict",
     "shape_to_dict",
+    "shapes_from_dicts",
     "string_to_counts",
     "unpack_boxes",
 ]

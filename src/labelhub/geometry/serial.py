@@ -98,6 +98,36 @@ def shape_from_dict(data: Mapping[str, Any]) -> Shape:
     return Tag()
 
 
+_new = object.__new__
+_set_x, _set_y, _set_w, _set_h = (Box.__dict__[k].__set__ for k in ("x", "y", "w", "h"))
+
+
+def shapes_from_dicts(data: Iterable[Any]) -> list[Shape]:
+    """:func:`shape_from_dict` of each of ``data``, for reading many shapes at once (an export
+    of millions): a box whose four numbers are floats, the form ``to_dict`` writes, is made
+    without the constructor's coercion, which has nothing to do for it. Same values, same
+    errors, several times faster per box."""
+    out: list[Shape] = []
+    append = out.append
+    for d in data:
+        if type(d) is dict and len(d) == 5 and d.get("kind") == "box":
+            try:
+                x, y, w, h = d["x"], d["y"], d["w"], d["h"]
+            except KeyError:
+                append(shape_from_dict(d))
+                continue
+            if type(x) is type(y) is type(w) is type(h) is float:
+                box = _new(Box)
+                _set_x(box, x)
+                _set_y(box, y)
+                _set_w(box, w)
+                _set_h(box, h)
+                append(box)
+                continue
+        append(shape_from_dict(d))
+    return out
+
+
 def shape_to_dict(shape: Shape) -> dict[str, Any]:
     """``shape.to_dict()``, for symmetry with :func:`shape_from_dict`."""
     return shape.to_dict()

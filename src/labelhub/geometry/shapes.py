@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from labelhub.errors import InvalidInput
 from labelhub.geometry._common import (
+    EDGE_TOLERANCE,
     Point,
     as_float,
     as_ints,
@@ -35,6 +36,7 @@ from labelhub.geometry._common import (
 )
 
 Bounds = tuple[float, float, float, float]
+_INF = math.inf
 
 
 def _points_json(points: Sequence[Point]) -> list[list[float]]:
@@ -56,6 +58,8 @@ class Box:
     h: float
 
     def __post_init__(self) -> None:
+        if type(self.x) is type(self.y) is type(self.w) is type(self.h) is float:
+            return  # nothing to coerce (the common case: keep it cheap)
         for name in ("x", "y", "w", "h"):
             object.__setattr__(self, name, as_float(getattr(self, name), f"box {name}"))
 
@@ -105,10 +109,17 @@ class Box:
         self, image_width: float | None = None, image_height: float | None = None
     ) -> list[str]:
         """Human-readable problems; empty when the box is usable."""
+        x, y, w, h = self.x, self.y, self.w, self.h
+        tol = EDGE_TOLERANCE
+        # The usable box, answered at once (NaN and infinities fail these comparisons and
+        # go on to the checks below, which word every problem).
+        if (image_width is not None and image_height is not None
+                and 0 < image_width < _INF and 0 < image_height < _INF
+                and w > 0 and h > 0 and x >= -tol and y >= -tol
+                and x + w <= image_width + tol and y + h <= image_height + tol):
+            return []
         problems = check_image_size(image_width, image_height)
-        problems += check_finite(
-            "box", ("x", "y", "width", "height"), (self.x, self.y, self.w, self.h)
-        )
+        problems += check_finite("box", ("x", "y", "width", "height"), (x, y, w, h))
         for name, v in (("width", self.w), ("height", self.h)):
             if math.isfinite(v) and v <= 0:
                 problems.append(f"box {name} must be positive (got {fmt(v)})")
