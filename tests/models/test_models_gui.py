@@ -233,3 +233,32 @@ def test_charts_follow_a_theme_change(qtbot, window, proj: Path) -> None:  # noq
             assert viewer.pr_view.chart().backgroundBrush().color().name() == want
     finally:
         theme.apply()
+
+
+def test_predictions_shown_over_the_ground_truth_in_annotate(qtbot, window, proj: Path) -> None:  # noqa: ANN001
+    """A model version's predictions are a read-only layer in Annotate, over the ground truth,
+    and can be hidden and shown again from the layers panel."""
+    assert window.open_project(proj, user="lena")
+    with Project.open(proj, user="lena", backup=False) as p:
+        preds = next(s for s in p.label_sets("ds") if s.kind == "predictions")
+        gt = p.ground_truth("ds")
+        item = max(p.items("ds"), key=lambda i: len(p.annotations(preds.uid, i.uid)))
+        n_pred = len(p.annotations(preds.uid, item.uid))
+        n_gt = len(p.annotations(gt.uid, item.uid))
+    assert n_pred > 0
+    window.set_workspace("annotate")
+    page = window.workspaces["annotate"]
+    page.show_item("ds", item.uid)
+    page.layers_panel.target.setCurrentIndex(page.layers_panel.target.findData(gt.uid))
+    qtbot.waitUntil(lambda: page.target == gt.uid, timeout=5000)
+    box = page.layers_panel.boxes[preds.uid]
+    assert box.text() == f"Predictions: {preds.name}  ({n_pred})"
+    if not box.isChecked():
+        box.click()
+    qtbot.waitUntil(lambda: page.canvas.shape_count() == n_gt + n_pred, timeout=5000)
+    layers = [page.layer_of(s.uid) for s in page.canvas.shapes()]
+    assert layers.count(preds.uid) == n_pred and layers.count(gt.uid) == n_gt
+    layer = lambda: next(x for x in page.canvas.layers() if x.name == preds.uid)  # noqa: E731
+    assert layer().visible and not layer().editable
+    page.layers_panel.boxes[preds.uid].click()  # hide them
+    qtbot.waitUntil(lambda: not layer().visible, timeout=5000)
