@@ -119,6 +119,39 @@ def test_report_matches_item_loop(seed, chunk, monkeypatch):
     assert d["pair_f1"][0][0] is None and isinstance(d["f1"], float)
 
 
+def _every_pair(a, b, sb, nb):
+    """Candidates without the x windows: every shape of b on the item."""
+    return sb[a.item], nb[a.item], np.arange(b.item.size)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_x_windows_keep_every_overlapping_pair(seed, monkeypatch):
+    rng = np.random.default_rng(seed)
+    items = random_dataset(rng, 150, 3, p_submit=1.0)
+    # What the windows must get right: boxes touching at an edge, empty and inverted boxes,
+    # coordinates far from the others (where the keys round), tiny boxes.
+    edge = np.array([[0, 0, 10, 10], [10, 0, 10, 10], [5, 5, 0, 4], [20, 0, -3, 5],
+                     [1e9, 1e9, 1e-3, 1e-3], [1e9 + 5e-4, 1e9, 1e-3, 1e-3], [3e-9, 0, 2e-9, 1e-9]])
+    items.append([boxes([0] * 7, edge), boxes([0] * 7, edge[::-1] + 1e-4), boxes([0] * 7, edge * 1.5)])
+    items.append([boxes([1, 2], [[0, 0, 5, 5], [4, 0, 5, 5]]), boxes([2, 1], [[5, 0, 5, 5], [0, 0, 5, 5]]),
+                  boxes([], [])])
+    if seed == 2:  # a box without finite coordinates: no windows for its comparisons
+        items.append([boxes([0], [[np.nan, 0, 5, 5]]), boxes([0], [[0, 0, 5, 5]]), boxes([0], [[0, 0, 5, 5]])])
+    for row in items[::7]:
+        for s in row:
+            if s is not None:
+                s.boxes[:] *= 1e6  # far from the origin: coarser keys
+    table = ShapeTable.from_items(items)
+    windows = agreement_report(table, iou_threshold=0.3)
+    monkeypatch.setattr(agreement_match, "_candidates", _every_pair)
+    every = agreement_report(table, iou_threshold=0.3)
+    for name in ("pair_f1", "pair_matched", "pair_disagreements", "pair_missed", "class_f1", "item_f1"):
+        np.testing.assert_array_equal(getattr(windows, name), getattr(every, name))
+    for w, e in zip(windows.comparisons, every.comparisons, strict=True):
+        got = sorted(zip(w.match_a.tolist(), w.match_b.tolist(), w.match_iou.tolist(), strict=True))
+        assert got == sorted(zip(e.match_a.tolist(), e.match_b.tolist(), e.match_iou.tolist(), strict=True))
+
+
 def test_row_order_and_submitted_none():
     rng = np.random.default_rng(11)
     items = random_dataset(rng, 60, 3, p_submit=1.0)

@@ -186,3 +186,37 @@ def test_tags_with_missing_ratings(member) -> None:
                       for n in ratings])
     assert tags.krippendorff_alpha == pytest.approx(alpha(table, level_of_measurement="nominal"), abs=1e-9)
     assert math.isnan(tags.fleiss_kappa) and "same number of annotators" in tags.notes[0]
+
+
+def test_raters_and_accepted_items_follow_the_review_states(member) -> None:
+    """Who counts for agreement is who the item's state names as its raters: submitted work,
+    and labels drawn without an assignment; not work in progress or sent back."""
+    with member("lena") as p:
+        p.set_review_policy("street", overlap=2, review_required=True)
+        p.assign("street", ["ana", "ben"], items=["a.png", "b.png"])
+        p.assign("street", ["ben"], overlap=1, items=["d.png"])
+        p.assign("street", ["cid"], overlap=1, items=["e.png"])
+    car = [("car", Box(10, 10, 20, 20))]
+    _label(member, "ana", {"a.png": car, "b.png": car, "c.png": car}, submit=False)
+    with member("ana") as p:
+        for item in ("a.png", "b.png"):
+            p.submit_item("street", item)
+    _label(member, "ben", {"a.png": car}, submit=False)  # still in progress
+    _label(member, "ben", {"b.png": car, "d.png": car})
+    _label(member, "cid", {"c.png": car, "d.png": car}, submit=False)  # without an assignment
+    _label(member, "cid", {"e.png": car})
+    with member("rui") as p:
+        p.accept_consensus("street", "b.png")
+        p.reject_item("street", "e.png", "Please box the whole car")
+        report = p.agreement("street")
+        states = {s.item_uid: s for s in p.item_states("street")}
+        few = p.agreement("street", items=["a.png", "d.png"])
+    raters = {uid: {report.annotators[k] for k in np.flatnonzero(report.rated[i])}
+              for i, uid in enumerate(report.items)}
+    assert raters == {uid: set(s.raters) for uid, s in states.items()}
+    assert {states[u].item_name: sorted(r) for u, r in raters.items() if r} == {
+        "a.png": ["ana"], "b.png": ["ana", "ben"], "c.png": ["ana", "cid"], "d.png": ["ben", "cid"]}
+    assert report.accepted_items == sum(s.state == "accepted" for s in states.values()) == 1
+    assert few.item_names == ("a.png", "d.png")
+    assert [sorted(few.annotators[k] for k in np.flatnonzero(row)) for row in few.rated] == [["ana"], ["ben", "cid"]]
+    assert few.item_f1[1] == 1.0 and report.item_f1[report.item_names.index("d.png")] == 1.0

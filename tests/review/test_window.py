@@ -228,3 +228,44 @@ def test_reviewer_edits_the_result_comments_and_reads_the_report(qtbot, window: 
     assert report.pairs.item(0, 1).text() == "0.667" and report.pairs.item(0, 0).text() == "—"
     assert report.classes.rowCount() == 2
     report.close()
+
+
+def test_reviewer_sees_each_annotators_image_tags(qtbot, window: MainWindow, team: Path, member) -> None:
+    """The tags each annotator saved on the item are shown beside the canvas, in their colour,
+    with the tags they disagree on marked, and follow the annotator's layer switch."""
+    from labelhub.geometry import Box, Tag
+
+    from .conftest import draw, uid_of
+
+    with member("lena") as p:
+        p.set_review_policy("street", overlap=3, review_required=True)
+        p.assign("street", ["ana", "ben", "cid"], items=["d.png"])
+    drawn = {"ana": ["day"], "ben": ["night"], "cid": []}
+    for name, tags in drawn.items():
+        with member(name) as p:
+            draw(p, "d.png", [("car", Box(10, 10, 40, 30))] + [(t, Tag()) for t in tags])
+            p.submit_item("street", "d.png")
+    ws = sign_in(qtbot, window, team, "rui")
+    qtbot.waitUntil(lambda: ws.review is not None, timeout=10000)
+    strip = ws.item_view.tag_strip
+    assert strip.isVisible()
+
+    # What the strip shows is what each annotator saved, read back through the project.
+    with Project.open(team, user="rui", backup=False) as p:
+        sets = {s.member: s.uid for s in p.label_sets("street") if s.kind == "annotator"}
+        item = uid_of(p, "d.png")
+        saved = {name: tuple(sorted(a.label for a in p.annotations(sets[name], item) if a.shape.kind == "tag"))
+                 for name in drawn}
+    shown = strip.shown()
+    assert {name: shown[name] for name in drawn} == saved == {"ana": ("day",), "ben": ("night",), "cid": ()}
+    assert all(chip.isVisible() for chips in strip.chips.values() for chip in chips)
+    assert "differ" in strip.heading.text() and strip.disputed == {"day", "night"}
+    day = next(c for c in strip.chips["ana"] if c.text() == "day")
+    assert day.toolTip() == "day: given by ana; not by ben, cid"
+    assert "night" in ws.item_view.small_captions()["ben"]  # the side-by-side view says it too
+
+    # Hiding ben's layer hides his tags; showing it brings them back.
+    ws.item_view.switches["rater:ben"].setChecked(False)
+    assert not strip.groups["ben"].isVisible() and strip.groups["ana"].isVisible()
+    ws.item_view.switches["rater:ben"].setChecked(True)
+    assert strip.groups["ben"].isVisible()

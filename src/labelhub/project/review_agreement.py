@@ -7,11 +7,13 @@ item's F1 covers all its shapes. Each annotator is also compared with the accept
 truth on the items accepted so far. Tags give Cohen's kappa per pair, Fleiss' kappa (over the
 items rated by two or more annotators, when they all have the same number) and Krippendorff's
 alpha (nominal, with missing ratings).
+
+The label sets are read as columns (:mod:`labelhub.project.review_read`): boxes go to the
+metrics as arrays without becoming Shape objects; other shapes are decoded one by one.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import warnings
 from collections import defaultdict
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, String, cast, select
+from sqlalchemy import Connection, select
 
 from labelhub.errors import InvalidInput
 from labelhub.geometry import Box, Shape, shape_from_dict
@@ -35,6 +37,7 @@ from labelhub.metrics.agreement import (
     rating_counts,
 )
 from labelhub.project.review_assign import AssignmentsMixin
+from labelhub.project.review_read import Columns, item_sizes, rater_matrix, read_annotations
 from labelhub.project.review_shapes import (
     NOT_COMPARED,
     family_of,
@@ -42,13 +45,9 @@ from labelhub.project.review_shapes import (
     tag_category,
     to_shapes,
 )
-from labelhub.store.tables import Annotation, Item, LabelClass, Media
-from labelhub.store.versioned import current
+from labelhub.store.tables import LabelClass
 
-_annotation = Annotation.__table__
 _class = LabelClass.__table__
-_item = Item.__table__
-_media = Media.__table__
 
 Progress = Callable[[int, int, str], None]
 
@@ -154,9 +153,9 @@ class _Boxes:
     xywh: np.ndarray
 
     @classmethod
-    def of(cls, ann: list[int], item: list[int], label: list[int], xywh: list[tuple[float, ...]]) -> _Boxes:
-        return cls(np.asarray(ann, dtype=np.int64), np.asarray(item, dtype=np.int64),
-                   np.asarray(label, dtype=np.int64), np.asarray(xywh, dtype=np.float64).reshape(-1, 4))
+    def empty(cls) -> _Boxes:
+        none = np.zeros(0, dtype=np.int64)
+        return cls(none, none, none, np.zeros((0, 4)))
 
     def __len__(self) -> int:
         return int(self.item.size)
@@ -173,7 +172,7 @@ class _Loaded:
     annotators: list[str]
     items: list[str]
     names: list[str]
-    sizes: list[tuple[int, int]]
+    sizes: list[tuple[int, int]]  # (width, height) per item; empty when no shape needs them
     rated: np.ndarray
     accepted: np.ndarray
     classes: list[str]
@@ -194,105 +193,85 @@ class AgreementMixin(AssignmentsMixin):
             raise InvalidInput(f"the IoU threshold lies between 0 and 1, not {iou_threshold}")
         if progress is not None:
             progress(0, 100, "Reading the annotators' labels")
-        with self._read() as conn:
-            loaded = self._load_agreement(conn, self._dataset_row(conn, dataset), items)
-        return compute_agreement(dataset, loaded, float(iou_threshold), progress, cancel)
 
-    def _load_agreement(self, conn: Connection, ds: Any, items: Sequence[str] | None) -> _Loaded:
+        def reading(done: int, total: int, message: str) -> None:  # the first 40 %
+            if progress is not None:
+                progress(40 * done // max(total, 1), 100, message)
+
+        def matching(done: int, total: int, message: str) -> None:  # the other 60 %
+            if progress is not None:
+                progress(40 + 60 * done // max(total, 1), 100, message)
+
+        with self._read() as conn:
+            loaded = self._load_agreement(conn, self._dataset_row(conn, dataset), items, reading, cancel)
+        return compute_agreement(dataset, loaded, float(iou_threshold), matching, cancel)
+
+    def _load_agreement(self, conn: Connection, ds: Any, items: Sequence[str] | None,
+                        progress: Progress | None = None, cancel: threading.Event | None = None) -> _Loaded:
         if items is not None:
             chosen = self._resolve_items(conn, ds, items)
         else:
             chosen = sorted(self._item_names(conn, ds.id).items(), key=lambda kv: (kv[1], kv[0]))
         uids = [u for u, _ in chosen]
         index = {u: i for i, u in enumerate(uids)}
-        work = self._work(conn, ds, uids if items is not None else None)
         members = self._member_ids(conn)
-        rater_ids = sorted({m for u in uids if u in work for m in work[u].raters()}, key=lambda m: members[m])
-        col = {m: k for k, m in enumerate(rater_ids)}
-        rated = np.zeros((len(uids), len(rater_ids)), dtype=bool)
-        accepted = np.zeros(len(uids), dtype=bool)
-        for u, w in work.items():
-            if u in index:
-                for m in w.raters():
-                    rated[index[u], col[m]] = True
-                accepted[index[u]] = w.overall() == "accepted"
-        sizes_q = (select(_item.c.uid, _media.c.width, _media.c.height)
-                   .join(_media, _media.c.id == _item.c.media_id)
-                   .where(_item.c.dataset_id == ds.id, current(_item)))
-        size_of: dict[str, tuple[int, int]] = {}
-        for start in range(0, len(uids), 400) if items is not None else [None]:
-            q = sizes_q if start is None else sizes_q.where(_item.c.uid.in_(uids[start:start + 400]))
-            size_of.update((r.uid, (r.width, r.height)) for r in conn.execute(q))
+        owner = {s.id: m for m, s in self._annotator_sets(conn, ds.id).items()}
+        gt = self._gt_row(conn, ds.id)
         class_names: dict[str, str] = {}
         for r in conn.execute(select(_class.c.uid, _class.c.name).where(_class.c.dataset_id == ds.id)
                               .order_by(_class.c.valid_from)):
             class_names[r.uid] = r.name
         classes: list[str] = []
-        class_index: dict[str | None, int] = {}
+        class_index: dict[str, int] = {}
 
-        def cls(uid: str | None) -> int:
+        def cls(uid: str) -> int:
             if uid not in class_index:
                 class_index[uid] = len(classes)
-                classes.append(class_names.get(uid or "", "(no class)"))
+                classes.append(class_names.get(uid, "(no class)"))
             return class_index[uid]
 
-        sets = self._annotator_sets(conn, ds.id)
-        gt = self._gt_row(conn, ds.id)
-        set_col = {s.id: col[m] for m, s in sets.items() if m in col} | {gt.id: -1}
-        rows, gt_rows = [], []
         subset = uids if items is not None else None
-        for set_id, item_uid, class_uid, geometry in self._current_rows(conn, list(set_col), subset, boxes=False):
-            i = index.get(item_uid)
-            k = set_col[set_id]
-            if i is not None and (accepted[i] if k < 0 else rated[i, k]):
-                entry = (max(k, 0), i, cls(class_uid), shape_from_dict(json.loads(geometry)))
-                (gt_rows if k < 0 else rows).append(entry)
-        found = self._current_rows(conn, list(set_col), subset, boxes=True)
-        parts = {True: _Boxes.of([], [], [], []), False: _Boxes.of([], [], [], [])}
-        if found:
-            # Columns at C speed: strings become codes with np.unique, codes map through small tables.
-            set_ids, item_uids, class_uids, *xywh = zip(*found, strict=True)
-            uniq, inverse = np.unique(np.asarray(item_uids, dtype=str), return_inverse=True)
-            item = np.array([index.get(u, -1) for u in uniq.tolist()], dtype=np.int64)[inverse]
-            uniq, inverse = np.unique(np.asarray([c or "" for c in class_uids], dtype=str), return_inverse=True)
-            label = np.array([cls(c or None) for c in uniq.tolist()], dtype=np.int64)[inverse]
-            ann = np.array([set_col[i] for i in set_ids], dtype=np.int64)
-            boxes = np.asarray(xywh, dtype=np.float64).T.reshape(-1, 4)
-            known = item >= 0
-            keep = np.zeros(item.size, dtype=bool)
-            keep[known] = np.where(ann[known] < 0, accepted[item[known]],
-                                   rated[item[known], np.maximum(ann[known], 0)])
-            for truth in (True, False):
-                m = keep & ((ann < 0) == truth)
-                parts[truth] = _Boxes(np.maximum(ann[m], 0), item[m], label[m], boxes[m])
-        return _Loaded([members[m] for m in rater_ids], uids, [n for _, n in chosen],
-                       [size_of.get(u, (0, 0)) for u in uids], rated, accepted, classes,
-                       rows, parts[False], gt_rows, parts[True])
-
-    def _current_rows(self, conn: Connection, set_ids: list[int], items: list[str] | None, *,
-                      boxes: bool) -> list[Any]:
-        """Current annotations of the sets: boxes as their four numbers (read in SQL, without
-        decoding JSON in Python), or every other kind with its geometry as JSON text."""
-        a, g = _annotation, _annotation.c.geometry
-        head = (a.c.label_set_id, a.c.item_uid, a.c.class_uid)
-        if boxes:
-            base = select(*head, g["x"].as_float(), g["y"].as_float(), g["w"].as_float(), g["h"].as_float())
-            base = base.where(a.c.kind == "box")
-        else:
-            base = select(*head, cast(g, String)).where(a.c.kind != "box")
-        base = base.where(a.c.label_set_id.in_(set_ids), current(a)).order_by(a.c.id)
-        if items is None:
-            return conn.execute(base).all()
-        out: list[Any] = []
-        for start in range(0, len(items), 900):
-            out += conn.execute(base.where(a.c.item_uid.in_(items[start:start + 900]))).all()
-        return out
+        read = Columns.of(read_annotations(conn, [*owner, gt.id], subset, progress, cancel), index, cls)
+        # Columns of the rater matrix: members who own a set (a set's id is its column's key).
+        set_member = np.full(max([gt.id, *owner]) + 1, -1, dtype=np.int64)
+        for set_id, member_id in owner.items():
+            set_member[set_id] = member_id
+        member = set_member[read.sets]
+        labelled = (read.item >= 0) & (member >= 0)
+        rater_ids, rated, accepted = rater_matrix(conn, ds.id, index, subset, read.item[labelled], member[labelled])
+        order = sorted(range(rater_ids.size), key=lambda k: members[int(rater_ids[k])])
+        rater_ids, rated = rater_ids[order], rated[:, order]
+        col = np.full(max(int(set_member.max()), int(rater_ids.max(initial=0))) + 1, -1, dtype=np.int64)
+        col[rater_ids] = np.arange(rater_ids.size)
+        ann = np.where(member >= 0, col[np.maximum(member, 0)], -1)  # -1: ground truth (or no rater)
+        truth = read.sets == gt.id
+        known = read.item >= 0
+        keep = np.zeros(read.item.size, dtype=bool)
+        keep[known] = np.where(truth[known], accepted[read.item[known]],
+                               (ann[known] >= 0) & rated[read.item[known], np.maximum(ann[known], 0)])
+        parts = {}
+        for t in (True, False):
+            m = keep[read.is_box] & (truth[read.is_box] == t)
+            rows_of = np.flatnonzero(read.is_box)[m]
+            parts[t] = _Boxes(np.maximum(ann[rows_of], 0), read.item[rows_of], read.cls[rows_of], read.boxes[m])
+        rows, gt_rows = [], []
+        for r, data in zip(np.flatnonzero(~read.is_box).tolist(), read.others, strict=True):
+            if keep[r] and data is not None:  # (a shape without geometry has nothing to compare)
+                entry = (max(int(ann[r]), 0), int(read.item[r]), int(read.cls[r]), shape_from_dict(data))
+                (gt_rows if truth[r] else rows).append(entry)
+        kinds = {e[3].kind for e in rows + gt_rows}
+        sizes: list[tuple[int, int]] = []
+        if region_family(kinds) == "region":  # masks are compared over the image
+            size_of = item_sizes(conn, ds.id, uids)
+            sizes = [size_of.get(u, (0, 0)) for u in uids]
+        return _Loaded([members[int(m)] for m in rater_ids], uids, [n for _, n in chosen], sizes,
+                       rated, accepted, classes, rows, parts[False], gt_rows, parts[True])
 
 
 def _table(family: str, rows: list[tuple[int, int, int, Shape]], loaded: _Loaded,
            n_annotators: int, submitted: np.ndarray) -> ShapeTable:
-    shapes = to_shapes(family, [r[3] for r in rows], [r[2] for r in rows],
-                       [loaded.sizes[r[1]] for r in rows])
+    sizes = [loaded.sizes[r[1]] for r in rows] if family == "region" else None
+    shapes = to_shapes(family, [r[3] for r in rows], [r[2] for r in rows], sizes)
     return ShapeTable(shapes, np.array([r[1] for r in rows], dtype=np.int64),
                       np.array([r[0] for r in rows], dtype=np.int64), len(loaded.items),
                       n_annotators, submitted)
@@ -317,7 +296,7 @@ def compute_agreement(dataset: str, loaded: _Loaded, iou_threshold: float,
     if region == "region":  # boxes are compared with polygons and masks: rasterise them too
         loaded.rows += loaded.boxes.rows()
         loaded.gt_rows += loaded.gt_boxes.rows()
-        loaded.boxes = loaded.gt_boxes = _Boxes.of([], [], [], [])
+        loaded.boxes = loaded.gt_boxes = _Boxes.empty()
     tags: list[Any] = []
     not_compared = 0
     for row in loaded.rows:
@@ -400,15 +379,8 @@ def _rollup(dataset: str, loaded: _Loaded, iou_threshold: float, reports: list[A
         for c, f, shapes in zip(report.classes, report.class_f1, report.class_shapes, strict=True):
             cls_n[int(c)] += int(shapes)
             cls_m[int(c)] += 0.0 if np.isnan(f) else float(f) * int(shapes)
-    item_classes: list[set[str]] = [set() for _ in range(n)]
-    drawn: dict[int, int] = defaultdict(int)
-    for row in loaded.rows:
-        item_classes[row[1]].add(loaded.classes[row[2]])
-        drawn[row[2]] += 1
-    for i, c in zip(loaded.boxes.item.tolist(), loaded.boxes.cls.tolist(), strict=True):
-        item_classes[i].add(loaded.classes[c])
-        drawn[c] += 1
-    classes = {loaded.classes[c]: (cls_m[c] / cls_n[c] if cls_n[c] else float("nan"), drawn[c], cls_n[c])
+    item_classes, drawn = _item_classes(loaded)
+    classes = {loaded.classes[c]: (cls_m[c] / cls_n[c] if cls_n[c] else float("nan"), int(drawn[c]), cls_n[c])
                for c in sorted(cls_n, key=lambda c: loaded.classes[c])}
     with np.errstate(invalid="ignore", divide="ignore"):
         pair_f1 = sums / counts
@@ -418,8 +390,27 @@ def _rollup(dataset: str, loaded: _Loaded, iou_threshold: float, reports: list[A
             dataset, iou_threshold, tuple(loaded.annotators), tuple(loaded.items), tuple(loaded.names),
             loaded.rated, has_shapes, f1, pair_f1, counts,
             matched, disagree, missed, sums.sum(axis=1) / counts.sum(axis=1), gt_sum / gt_n, classes,
-            item_sum / item_n, item_dis, item_miss, tuple(frozenset(c) for c in item_classes), tags,
+            item_sum / item_n, item_dis, item_miss, item_classes, tags,
             not_compared, int(loaded.accepted.sum()))
+
+
+def _item_classes(loaded: _Loaded) -> tuple[tuple[frozenset[str], ...], np.ndarray]:
+    """The classes the raters drew on each item, and how many shapes of each class."""
+    n, n_cls = len(loaded.items), len(loaded.classes)
+    item = np.r_[loaded.boxes.item, np.array([r[1] for r in loaded.rows], dtype=np.int64)]
+    cls = np.r_[loaded.boxes.cls, np.array([r[2] for r in loaded.rows], dtype=np.int64)]
+    drawn = np.bincount(cls, minlength=n_cls)
+    if n_cls > 62:  # too many classes for a bit set per item: one set per item
+        sets: list[set[str]] = [set() for _ in range(n)]
+        for i, c in zip(item.tolist(), cls.tolist(), strict=True):
+            sets[i].add(loaded.classes[c])
+        return tuple(frozenset(s) for s in sets), drawn
+    # Each item's classes as the bits of one number; one frozenset per distinct combination.
+    bits = np.zeros(n, dtype=np.int64)
+    np.bitwise_or.at(bits, item, np.left_shift(1, cls))
+    combos, inverse = np.unique(bits, return_inverse=True)
+    names = [frozenset(loaded.classes[c] for c in range(n_cls) if int(v) >> c & 1) for v in combos]
+    return tuple(names[j] for j in inverse.tolist()), drawn
 
 
 def _tag_agreement(loaded: _Loaded, tags: list[Any]) -> TagAgreement | None:

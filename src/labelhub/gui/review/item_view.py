@@ -4,6 +4,7 @@ to start with), the current ground truth, and a small view per annotator side by
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from labelhub.errors import LabelHubError
 from labelhub.geometry import Tag
 from labelhub.gui.canvas import CanvasShape, CanvasWidget, Command, Layer
+from labelhub.gui.review.tag_strip import TagStrip
 from labelhub.project import NewAnnotation
 
 #: Colour says who: one per annotator, in rater order; the result being settled is yellow and the
@@ -57,6 +59,7 @@ class ItemView(QWidget):
         self._base: list[CanvasShape] = []
         self.edited = False
         self.colors: dict[str, str] = {}
+        self.class_colors: dict[str, str] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -90,10 +93,8 @@ class ItemView(QWidget):
         tools.addStretch(1)
         tools.addWidget(self.only_problems)
         layout.addLayout(tools)
-        self.tags_label = QLabel(self)
-        self.tags_label.setObjectName("Muted")
-        self.tags_label.setWordWrap(True)
-        layout.addWidget(self.tags_label)
+        self.tag_strip = TagStrip(self)
+        layout.addWidget(self.tag_strip)
         self.canvas = CanvasWidget(self)
         self.canvas.commandIssued.connect(self._command)
         layout.addWidget(self.canvas, 1)
@@ -103,6 +104,7 @@ class ItemView(QWidget):
         self.strip.setFixedHeight(150)
         layout.addWidget(self.strip)
         self.small: dict[str, CanvasWidget] = {}
+        self.captions: dict[str, QLabel] = {}
         self.tool_buttons["select"].setChecked(True)
 
     # ------------------------------------------------------------------------- showing
@@ -111,6 +113,7 @@ class ItemView(QWidget):
         self.review = review
         self.edited = False
         classes = project.label_classes(review.dataset)
+        self.class_colors = {c.name: c.color for c in classes}
         path, sha = image
         self.colors = {r: ANNOTATOR_COLORS[i % len(ANNOTATOR_COLORS)] for i, r in enumerate(review.raters)}
         for target in [self.canvas, *self._small_views(project, review)]:
@@ -171,15 +174,17 @@ class ItemView(QWidget):
                 child.deleteLater()
         for view in self.small.values():
             view.shutdown()
-        self.small = {}
+        self.small, self.captions = {}, {}
         for rater in review.raters:
             box = QWidget(self.strip)
             column = QVBoxLayout(box)
             column.setContentsMargins(0, 0, 0, 0)
             column.setSpacing(2)
             label = QLabel(box)
-            label.setText(f"<span style='color:{self.colors[rater]}'>■</span> {rater}: "
-                          f"{len([a for a in review.annotations[rater] if not isinstance(a.shape, Tag)])} shapes")
+            shapes = len([a for a in review.annotations[rater] if not isinstance(a.shape, Tag)])
+            tags = _tags_of(review.annotations[rater])
+            label.setText(f"<span style='color:{self.colors[rater]}'>■</span> {escape(rater)}: {_count(shapes, 'shape')}"
+                          + (f" · <i>{escape(', '.join(tags))}</i>" if tags else ""))
             view = CanvasWidget(box, cache_dir=project.folder / "cache")
             view.setMinimumSize(120, 90)
             view.set_shapes([CanvasShape(a.uid, a.label or "(no class)", a.shape, self.colors[rater], "only")
@@ -190,8 +195,13 @@ class ItemView(QWidget):
             column.addWidget(view, 1)
             self.strip_row.addWidget(box, 1)
             self.small[rater] = view
+            self.captions[rater] = label
         self.canvas.cache_dir = project.folder / "cache"
         return list(self.small.values())
+
+    def small_captions(self) -> dict[str, str]:
+        """The caption over each annotator's small view: shapes and image tags."""
+        return {rater: label.text() for rater, label in self.captions.items()}
 
     def _fill_switches(self, review: Any) -> None:
         while self.layer_row.count():
@@ -207,6 +217,8 @@ class ItemView(QWidget):
             layer = self.canvas.store.layer_of(key)
             box.setChecked(layer.visible if layer is not None else True)
             box.toggled.connect(lambda on, k=key: self.canvas.set_layer_visible(k, on))
+            if key.startswith("rater:"):
+                box.toggled.connect(lambda on, r=text: self.tag_strip.set_rater_visible(r, on))
             if key == TRUTH and not review.ground_truth:
                 box.setEnabled(False)
                 box.setToolTip("This item has no ground truth yet")
@@ -217,14 +229,12 @@ class ItemView(QWidget):
     def _show_tags(self) -> None:
         if self.review is None:
             return
-        parts = []
-        for rater in self.review.raters:
-            tags = sorted(a.label or "?" for a in self.review.annotations[rater] if isinstance(a.shape, Tag))
-            parts.append(f"{rater}: {', '.join(tags) or 'none'}")
-        parts.append("result: " + (", ".join(sorted(n.label or "?" for n in self.result_tags)) or "none"))
-        has_tags = any(isinstance(a.shape, Tag) for anns in self.review.annotations.values() for a in anns)
-        self.tags_label.setVisible(has_tags)
-        self.tags_label.setText("Image tags — " + " · ".join(parts))
+        raters = list(self.review.raters)
+        self.tag_strip.show_tags(raters, self.colors, {r: _tags_of(self.review.annotations[r]) for r in raters},
+                                 [n.label or "?" for n in self.result_tags], RESULT_COLOR, self.class_colors)
+        for rater in raters:
+            switch = self.switches.get(rater_layer(rater))
+            self.tag_strip.set_rater_visible(rater, switch is None or switch.isChecked())
 
     # --------------------------------------------------------------------------- editing
     def set_tool(self, name: str) -> None:
@@ -286,11 +296,11 @@ class ItemView(QWidget):
         self.canvas.clear_shapes()
         self.canvas.clear_image()
         self.title.setText("")
-        self.tags_label.hide()
+        self.tag_strip.clear()
         for view in self.small.values():
             view.shutdown()
             view.deleteLater()
-        self.small = {}
+        self.small, self.captions = {}, {}
         while self.strip_row.count():
             child = self.strip_row.takeAt(0).widget()
             if child is not None:
@@ -309,6 +319,11 @@ class ItemView(QWidget):
         mapping = {Qt.Key.Key_V: "select", Qt.Key.Key_B: "box", Qt.Key.Key_P: "polygon"}
         if key in mapping:
             self.set_tool(mapping[key])
+
+
+def _tags_of(annotations: Any) -> list[str]:
+    """The image tags (class names) among an annotator's annotations, sorted."""
+    return sorted(a.label or "?" for a in annotations if isinstance(a.shape, Tag))
 
 
 def _count(n: int, word: str) -> str:
