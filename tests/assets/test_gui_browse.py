@@ -27,6 +27,8 @@ def test_grid_thumbnails_badges_and_live_count(qtbot, window, twelve) -> None:  
     grid = browser.grid
     assert isinstance(grid, QListView) and grid.viewMode() == QListView.ViewMode.IconMode
     assert grid.uniformItemSizes() and grid.layoutMode() == QListView.LayoutMode.Batched
+    # The views count rows in C++: laying out a million tiles never asks the Python model.
+    assert grid.model() is browser.rows is browser.table.model() and browser.rows.sourceModel() is browser.model
     assert browser.model.rowCount() == 12 and browser.count_label.text() == "12 items"
     index = browser.model.index(0, 0)
     assert index.data() == "img00.png" and index.data(STATUS_ROLE) == "unassigned" and index.data(LABELS_ROLE) == 0
@@ -80,7 +82,7 @@ def test_opening_an_item_goes_to_annotate(qtbot, window, twelve, monkeypatch) ->
     monkeypatch.setattr(window, "show_item", lambda dataset, uid: opened.append((dataset, uid)))
     browser = open_assets(qtbot, window, twelve)
     grid = browser.grid
-    rect = grid.visualRect(browser.model.index(2, 0))
+    rect = grid.visualRect(browser.rows.index(2, 0))
     qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # a double click:
     qtbot.mouseDClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # press, then again
     u = uids_by_name(twelve, "ds")

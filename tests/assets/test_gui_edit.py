@@ -24,7 +24,7 @@ def test_edit_metadata_of_a_multi_selection(qtbot, window, twelve) -> None:  # n
     browser = open_assets(qtbot, window, p)
     grid = browser.grid
     for row in (2, 5, 7):
-        rect = grid.visualRect(browser.model.index(row, 0))
+        rect = grid.visualRect(browser.rows.index(row, 0))
         qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, rect.center())
     assert browser.selected_count() == 3
     before = p.seq()

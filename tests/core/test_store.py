@@ -34,7 +34,7 @@ def test_pragmas_in_effect_on_every_connection(lead: Project) -> None:
         assert q("busy_timeout") >= 5000
         assert q("trusted_schema") == 0
         assert q("application_id") == APPLICATION_ID
-        assert q("user_version") == schema_number(head_revision()) == 4
+        assert q("user_version") == schema_number(head_revision()) == 5
 
 
 def test_foreign_keys_are_enforced(lead: Project) -> None:
@@ -173,6 +173,24 @@ def test_damaged_file_is_refused_untouched(project_dir: Path) -> None:
     with pytest.raises(ProjectOpenError, match="damaged"):
         Project.open(project_dir, user="lena")
     assert _sha(db) == before
+
+
+def test_a_file_held_open_is_not_read_whole_again(project_dir: Path, monkeypatch) -> None:  # noqa: ANN001
+    """A worker's own Project on the file the window holds open skips the whole-file check
+    (seconds at a million items); once nothing holds it, opening checks it again."""
+    import labelhub.project.core as core
+
+    checks: list[Path] = []
+    real = core.check_can_open
+    monkeypatch.setattr(core, "check_can_open", lambda db: checks.append(db) or real(db))
+    first = Project.open(project_dir, user="lena", backup=False)
+    assert len(checks) == 1
+    with Project.open(project_dir / "project.labelhub", user="ana", backup=False) as worker:
+        assert worker.datasets()[0].name == "photos"
+    assert len(checks) == 1
+    first.close()
+    Project.open(project_dir, user="lena", backup=False).close()
+    assert len(checks) == 2
 
 
 def test_missing_project_is_a_clear_error(tmp_path: Path) -> None:

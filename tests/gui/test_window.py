@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel
@@ -204,6 +205,117 @@ def test_theme_switch_redraws_icons(qtbot, qapp, window: MainWindow, team_projec
         manager.apply(Qt.ColorScheme.Light)
 
 
+# Lazy workspaces ------------------------------------------------------------------------------
+
+#: What the workspaces other than Assets read when they load: queues, label sets, versions,
+#: review work, models. Assets itself never asks for these.
+PAGE_READS = ("annotation_queue_ids", "annotation_queue", "items", "item_infos", "label_sets", "versions",
+              "content_summary", "review_queue", "state_counts", "submitted_counts", "queue", "models",
+              "evaluations")
+
+
+@pytest.fixture
+def project_with_images(team_project: Path, tmp_path: Path) -> Path:
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(7):
+        Image.new("RGB", (40 + i, 30), (30 * i, 90, 160)).save(folder / f"img{i}.png")
+    with Project.open(team_project, user="lena", backup=False) as p:
+        p.create_dataset("street")
+        p.import_images("street", [folder])
+        p.add_label_class("street", "car")
+    return team_project
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[str]:  # noqa: ANN001
+    """The names of the spied Project methods, in the order they were called."""
+    calls: list[str] = []
+    for name in PAGE_READS:
+        original = getattr(Project, name)
+
+        def spy(self: Project, *args: object, _name: str = name, _original: object = original,
+                **kwargs: object) -> object:
+            calls.append(_name)
+            return _original(self, *args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(Project, name, spy)
+    return calls
+
+
+def test_workspaces_read_the_project_only_when_first_shown(qtbot, window: MainWindow, project_with_images: Path,
+                                                           reads: list[str], monkeypatch) -> None:
+    from labelhub.gui.annotate import queue
+
+    monkeypatch.setattr(queue, "PAGE", 3)  # several pages for seven items
+    assert window.open_project(project_with_images, user="lena")
+    assert window.current_workspace() == "assets"
+    qtbot.waitUntil(lambda: window.assets.browser.model.rowCount() == 7)
+    assert reads == []  # Annotate, Review, Versions and Models have read nothing
+    for key in ("annotate", "review", "versions", "models"):
+        assert window.workspaces[key].project is None  # and hold no project yet
+
+    window.set_workspace("annotate")
+    annotate = window.workspaces["annotate"]
+    assert annotate.project is window.project and annotate.item.name == "img0.png"
+    assert "annotation_queue_ids" in reads
+    assert "items" not in reads and "annotation_queue" not in reads  # never every item at once
+    queue_items = annotate.navigator.items()
+    assert isinstance(queue_items, queue.LazyQueue) and annotate.navigator.model.rowCount() == 7
+    assert all(len(page) <= 3 for page in queue_items._pages.values())  # read a page at a time
+    assert [i.name for i in queue_items][-1] == "img6.png"
+    annotate.navigator.filter.setText("IMG5")
+    assert annotate.navigator.model.rowCount() == 1 and annotate.navigator.position(queue_items[5].uid) == 5
+    annotate.navigator.filter.clear()
+    assert "versions" not in reads and "review_queue" not in reads
+
+    window.set_workspace("versions")
+    assert "versions" in reads and window.workspaces["versions"].project is window.project
+
+    # A change while Annotate is off screen: it catches up when shown again, not before.
+    window.set_workspace("assets")
+    del reads[:]
+    window.project.create_dataset("second")
+    window.refresh_project()
+    assert reads == []
+    window.set_workspace("annotate")
+    names = [annotate.navigator.datasets.itemText(i) for i in range(annotate.navigator.datasets.count())]
+    assert names == ["second", "street"] and reads
+
+
+def test_label_schema_menu_works_before_annotate_was_shown(qtbot, window: MainWindow,
+                                                            project_with_images: Path) -> None:
+    assert window.open_project(project_with_images, user="lena")
+    action = window.menu_actions["label_schema"]
+    assert action.isEnabled()
+    editor = window.open_label_schema()
+    assert editor is not None and editor.dataset == "street"
+    editor.close()
+    window.close_project()
+    assert not action.isEnabled()
+    assert window.open_project(project_with_images, user="ana")  # an annotator may not edit it
+    assert not action.isEnabled()
+
+
+def test_switching_project_lets_off_screen_pages_go_of_the_old_one(window: MainWindow, project_with_images: Path,
+                                                                   tmp_path: Path) -> None:
+    assert window.open_project(project_with_images, user="lena")
+    window.set_workspace("annotate")
+    window.set_workspace("assets")
+    old = window.project
+    other = tmp_path / "other"
+    Project.create(other, lead="lena").close()
+    assert window.open_project(other, user="lena")
+    annotate = window.workspaces["annotate"]
+    assert annotate.project is None and old is not window.project
+    window.set_workspace("annotate")
+    assert annotate.project is window.project and annotate.dataset is None
+
+
+# Last in this file: run_gui quits the application, after which Qt's thread pools start no new
+# work in this process (tests after it that wait for a worker would hang).
 def test_run_gui_opens_the_given_project(qapp, team_project: Path, monkeypatch) -> None:
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # run_gui installs its own
     seen: dict[str, str] = {}

@@ -1,4 +1,10 @@
-"""The main window: start page or an open project with its five workspaces."""
+"""The main window: start page or an open project with its five workspaces.
+
+Workspaces load lazily: when a project is opened or its data changes, only the page on screen
+(and Assets, which lists its items lazily itself) reads the project; every other page is told
+when it is next shown. Opening a project of a million items therefore costs what the Assets
+page costs, and a page nobody opens reads nothing.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from labelhub.errors import LabelHubError
+from labelhub.errors import LabelHubError, UnknownMember
 from labelhub.gui import import_dialogs, project_dialogs
 from labelhub.gui.about_dialog import AboutDialog
 from labelhub.gui.assets import AssetsWorkspace
@@ -120,7 +126,9 @@ class MainWindow(QMainWindow):
             self.workspaces[info.key] = page
             self.workspace_stack.addWidget(page)
             self.sidebar.add_workspace(info.key, info.title, info.tooltip)
-        self.sidebar.workspace_selected.connect(self.workspace_stack.setCurrentIndex)
+        #: Pages that owe a project or a refresh: key -> "project" | "refresh" (see _pages_call).
+        self._owed: dict[str, str] = {}
+        self.sidebar.workspace_selected.connect(self._show_workspace)
         self.sidebar.setCurrentRow(0)
 
         self.project_label = QLabel(self)
@@ -135,6 +143,10 @@ class MainWindow(QMainWindow):
         self.importer = ImportController(self)
         self.recent_menu: QMenu | None = None
         self.menu_actions: dict[str, QAction] = build_menus(self)
+        schema_action = self.menu_actions.get("label_schema")
+        if schema_action is not None:  # the Annotate page may not have loaded the project yet
+            schema_action.triggered.disconnect()
+            schema_action.triggered.connect(lambda _checked=False: self.open_label_schema())
         self.start_page.new_requested.connect(self.new_project)
         self.start_page.open_requested.connect(self.choose_and_open_project)
         self.start_page.demo_requested.connect(self.open_demo)
@@ -179,6 +191,27 @@ class MainWindow(QMainWindow):
     def current_workspace(self) -> str:
         return WORKSPACES[self.workspace_stack.currentIndex()].key
 
+    def _show_workspace(self, index: int) -> None:
+        self.workspace_stack.setCurrentIndex(index)
+        if 0 <= index < len(WORKSPACES):
+            self.workspace(WORKSPACES[index].key)
+
+    def workspace(self, key: str) -> QWidget:
+        """The page of workspace ``key``, brought up to date with the project first if it was
+        not on screen when the project opened or changed."""
+        page = self.workspaces[key]
+        owed = self._owed.pop(key, None)
+        if owed == "project":
+            page.set_project(self.project)  # type: ignore[attr-defined]
+        elif owed == "refresh":
+            page.refresh()  # type: ignore[attr-defined]
+        return page
+
+    def open_label_schema(self) -> Any:
+        """Project > Label Schema…: the Annotate page's schema editor for its dataset."""
+        page = self.workspace("annotate")
+        return page.open_schema_editor()  # type: ignore[attr-defined]
+
     def refresh_icons(self) -> None:
         self.setWindowIcon(app_icon())
         self.sidebar.refresh_icons()
@@ -216,6 +249,19 @@ class MainWindow(QMainWindow):
         guess = preselect or project_dialogs.default_member_name()
         return project_dialogs.ask_member(self, Path(project_key(path)).name, members, guess)
 
+    def _open_as_known_member(self, path: Path, user: str | None) -> Any:
+        """The project opened as ``user`` or the member remembered for it, None when neither is
+        an active member (then the sign-in list is read). Opening checks the whole file once:
+        listing the members first would check it twice."""
+        Project = _project_api()
+        for candidate in dict.fromkeys((user, self.settings.remembered_member(path))):
+            if candidate:
+                try:
+                    return Project.open(path, user=candidate)
+                except UnknownMember:
+                    continue
+        return None
+
     def open_project(self, path: Path | str, user: str | None = None,
                      preselect: str | None = None) -> bool:
         """Open the project at ``path`` (folder or project.labelhub), signing in; True if open."""
@@ -224,10 +270,12 @@ class MainWindow(QMainWindow):
         Project = _project_api()
         path = Path(path).expanduser()
         try:
-            member = self.choose_member(path, user, preselect)
-            if member is None:
-                return False
-            project = Project.open(path, user=member)
+            project = self._open_as_known_member(path, user)
+            if project is None:
+                member = self.choose_member(path, user, preselect)
+                if member is None:
+                    return False
+                project = Project.open(path, user=member)
         except LabelHubError as error:
             show_error(self, error, title="Could not open the project")
             self.refresh_recent()
@@ -247,19 +295,36 @@ class MainWindow(QMainWindow):
         self.project_opened.emit()
 
     def _pages_call(self, method: str, *args: Any) -> None:
-        """Call ``method`` on every built workspace page that has it."""
-        for page in self.workspaces.values():
-            if page is not self.assets or WORKSPACE_FACTORIES.get("assets") is not None:
-                handler = getattr(page, method, None)
-                if handler is not None:
-                    handler(*args)
+        """Call ``method`` on every built workspace page that has it, except that a page off
+        screen is given a project (``set_project``) or refreshed (``refresh``) only when it is
+        next shown (``workspace``); until then it holds no project. Assets is always called:
+        it reads its items lazily, and the window fills its dataset list on every refresh."""
+        current = self.workspace_stack.currentWidget() if self.pages.currentWidget() is self.project_view else None
+        for key, page in self.workspaces.items():
+            if page is self.assets and WORKSPACE_FACTORIES.get("assets") is None:
+                continue
+            handler = getattr(page, method, None)
+            if handler is None:
+                continue
+            lazy = page is not self.assets and page is not current
+            if method == "set_project":
+                self._owed.pop(key, None)
+                if lazy and args and args[0] is not None:
+                    if getattr(page, "project", None) is not None:
+                        handler(None)  # let go of the previous project now
+                    self._owed[key] = "project"
+                    continue
+            elif method == "refresh" and lazy:
+                self._owed.setdefault(key, "refresh")
+                continue
+            handler(*args)
 
     def show_item(self, dataset: str, item_uid: str) -> None:
         """Open one item in the Annotate workspace (from any other workspace)."""
         page = self.workspaces.get("annotate")
         if page is not None and hasattr(page, "show_item"):
             self.set_workspace("annotate")
-            page.show_item(dataset, item_uid)
+            self.workspace("annotate").show_item(dataset, item_uid)  # type: ignore[attr-defined]
 
     def close_project(self) -> bool:
         if self.project is None:
@@ -437,6 +502,8 @@ class MainWindow(QMainWindow):
             self.menu_actions[key].setEnabled(has_project and self.project.can(permission))
         for info in WORKSPACES:
             self.menu_actions[f"workspace_{info.key}"].setEnabled(has_project)
+        if "label_schema" in self.menu_actions:
+            self.menu_actions["label_schema"].setEnabled(has_project and self.project.can("schema.change"))
 
     def new_dataset(self) -> bool:
         if self.project is None:

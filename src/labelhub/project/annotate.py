@@ -89,16 +89,16 @@ class AnnotateMixin(PackedMixin):
         mine = [i for i in items if i.uid in states]
         return sorted(mine, key=lambda i: rank.get(states[i.uid], len(rank)))
 
-    def annotation_counts(self, label_set: str) -> dict[str, int]:
+    def annotation_counts(self, label_set: str, items: Sequence[str] | None = None) -> dict[str, int]:
         """How many annotations each item has in ``label_set`` now (items without any are
-        left out)."""
+        left out); ``items``: only those items (uids)."""
         a = _annotation
         with self._read() as conn:
             ls = self._set_row(conn, label_set)
-            rows = conn.execute(
-                select(a.c.item_uid, func.count()).where(a.c.label_set_id == ls.id, current(a))
-                .group_by(a.c.item_uid)
-            ).all()
+            where = [a.c.label_set_id == ls.id, current(a)]
+            if items is not None:
+                where.append(a.c.item_uid.in_(list(items)))
+            rows = conn.execute(select(a.c.item_uid, func.count()).where(*where).group_by(a.c.item_uid)).all()
         return {uid: int(n) for uid, n in rows}
 
     def class_annotation_counts(self, label_set: str) -> dict[str, int]:

@@ -106,6 +106,12 @@ class Tx:
         return row
 
 
+#: Project files open in this process -> how many Project objects hold each. A file held open
+#: was checked (and migrated) when it was first opened: a worker's own Project on the same file
+#: does not read the whole file again (seconds for a million items).
+_LIVE: dict[Path, int] = {}
+
+
 class ProjectBase:
     """Opening and closing, the acting member, and the door (``_change``) every change uses."""
 
@@ -117,6 +123,8 @@ class ProjectBase:
         self.member: MemberInfo = _member_info(member)
         self._listeners: list[Callable[[int, str], None]] = []
         self._closed = False
+        self._live_key = db_path.resolve()
+        _LIVE[self._live_key] = _LIVE.get(self._live_key, 0) + 1
 
     # ----------------------------------------------------------------- opening and creating
     @classmethod
@@ -168,6 +176,8 @@ class ProjectBase:
         folder, db_path = project_paths(path)
         if not db_path.exists():
             raise ProjectOpenError(f"{folder} is not a LabelHub project (no {DB_NAME} in it)")
+        if _LIVE.get(db_path.resolve()):
+            return folder, db_path  # held open here: checked and migrated when first opened
         rev, head = check_can_open(db_path)
         if rev != head:
             seq = cls._peek_seq(db_path)
@@ -231,6 +241,11 @@ class ProjectBase:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            left = _LIVE.get(self._live_key, 1) - 1
+            if left > 0:
+                _LIVE[self._live_key] = left
+            else:
+                _LIVE.pop(self._live_key, None)
             self.engine.dispose()
 
     def __enter__(self):  # noqa: ANN204

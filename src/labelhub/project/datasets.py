@@ -10,13 +10,15 @@ from sqlalchemy import Connection, func, select
 
 from labelhub.errors import InvalidInput, NotFound
 from labelhub.project.core import ProjectBase, check_name
-from labelhub.store.tables import Dataset, Item, LabelSet, Media
+from labelhub.store.tables import Dataset, DatasetTally, Item, LabelSet, Media, TallyCount
 from labelhub.store.versioned import as_of, current, new_uid
 
 _dataset = Dataset.__table__
 _item = Item.__table__
 _media = Media.__table__
 _label_set = LabelSet.__table__
+_tally = DatasetTally.__table__
+_tally_count = TallyCount.__table__
 
 #: The datasheet: what a dataset is for, where it came from and what it may be used for.
 DATASHEET_FIELDS: dict[str, str] = {
@@ -86,20 +88,47 @@ class DatasetsMixin(ProjectBase):
             raise NotFound(f"no dataset named {name!r}" + (f"; datasets: {names}" if names else "; the project has no datasets yet"))
         return row
 
+    @staticmethod
+    def _item_counts(conn: Connection, dataset_ids: list[int]) -> dict[int, int]:
+        """How many current items each dataset has: from the item counts of the tallies every
+        change keeps in step (``tally.py``: a few rows per dataset), and counted only for a
+        dataset without a tally yet (a project from before tallies, or inside the change that
+        creates the dataset)."""
+        if not dataset_ids:
+            return {}
+        tallied = set(conn.execute(select(_tally.c.dataset_id).where(_tally.c.dataset_id.in_(dataset_ids))).scalars())
+        counts = {d: 0 for d in tallied}
+        if tallied:
+            counts.update({d: int(n or 0) for d, n in conn.execute(
+                select(_tally_count.c.dataset_id, func.sum(_tally_count.c.count))
+                .where(_tally_count.c.dataset_id.in_(sorted(tallied)), _tally_count.c.what == "item")
+                .group_by(_tally_count.c.dataset_id)).all()})
+        for dataset_id in dataset_ids:
+            if dataset_id not in tallied:
+                counts[dataset_id] = int(conn.scalar(select(func.count()).select_from(_item).where(
+                    _item.c.dataset_id == dataset_id, current(_item))) or 0)
+        return counts
+
+    @staticmethod
+    def _split_counts(conn: Connection, dataset_id: int) -> dict[str, int]:
+        """How many current items each split of the dataset has ("" for none): from its tally,
+        else counted."""
+        if conn.scalar(select(_tally.c.dataset_id).where(_tally.c.dataset_id == dataset_id)) is not None:
+            rows = conn.execute(select(_tally_count.c.split, _tally_count.c.count).where(
+                _tally_count.c.dataset_id == dataset_id, _tally_count.c.what == "item")).all()
+            return dict(sorted((s, int(n)) for s, n in rows if n))
+        rows = conn.execute(select(_item.c.split, func.count()).where(
+            _item.c.dataset_id == dataset_id, current(_item)).group_by(_item.c.split)).all()
+        return dict(sorted(((s or ""), int(n)) for s, n in rows))
+
     def _info(self, conn: Connection, row: Any) -> DatasetInfo:
-        count = conn.scalar(
-            select(func.count()).select_from(_item).where(_item.c.dataset_id == row.id, current(_item))
-        )
-        return DatasetInfo(row.uid, row.name, row.description, count or 0, dict(row.datasheet or {}), row.created_seq)
+        count = self._item_counts(conn, [row.id])[row.id]
+        return DatasetInfo(row.uid, row.name, row.description, count, dict(row.datasheet or {}), row.created_seq)
 
     def datasets(self) -> list[DatasetInfo]:
         with self._read() as conn:
             rows = conn.execute(select(_dataset).order_by(_dataset.c.name)).all()
-            counts = dict(
-                conn.execute(
-                    select(_item.c.dataset_id, func.count()).where(current(_item)).group_by(_item.c.dataset_id)
-                ).all()
-            )
+            counts = self._item_counts(conn, [r.id for r in rows])
         return [
             DatasetInfo(r.uid, r.name, r.description, counts.get(r.id, 0), dict(r.datasheet or {}), r.created_seq)
             for r in rows

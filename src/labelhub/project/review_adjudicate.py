@@ -140,11 +140,19 @@ class AdjudicationMixin(AgreementMixin):
         self.authorize("review.view")
         if sort not in QUEUE_SORTS:
             raise InvalidInput(f"sort by one of {', '.join(QUEUE_SORTS)}, not {sort!r}")
-        states = self.item_states(dataset)
-        ready = [s for s in states if s.state == "ready_for_review" and (annotator is None or annotator in s.raters)]
+        # Only an item with work (an assignment, or an annotator's labels) can be ready for
+        # review: the states of those alone, not of every item of a million-item dataset.
+        with self._read() as conn:
+            ds = self._dataset_row(conn, dataset)
+            work = self._work(conn, ds)
+            present = self._item_names(conn, ds.id, list(work))  # still in the dataset
+            members = self._member_ids(conn)
+            total = self._item_counts(conn, [ds.id])[ds.id]
+        ready = [uid for uid in present if work[uid].overall() == "ready_for_review"
+                 and (annotator is None or annotator in {members[m] for m in work[uid].raters()})]
         if not ready:
             return []
-        subset = None if len(ready) == len(states) else [s.item_uid for s in ready]
+        subset = None if len(ready) == total else ready
         report = self.agreement(dataset, items=subset, iou_threshold=iou_threshold,
                                 progress=progress, cancel=cancel)
         open_comments: dict[str, int] = {}

@@ -280,14 +280,26 @@ class AssignmentsMixin(CommentsMixin):
         return self.item_states(dataset, [item])[0]
 
     def state_counts(self, dataset: str) -> dict[str, Any]:
-        """How many items are in each overall state, and each assignee's work by state."""
+        """How many items are in each overall state, and each assignee's work by state.
+
+        Only the items with work (an assignment, or an annotator's labels) are looked at one
+        by one; every other item of the dataset is unassigned (a million items: the work on a
+        few thousand, and the dataset's item count)."""
         overall = {s: 0 for s in ("unassigned", "in_annotation", "ready_for_review", "accepted")}
         per_member: dict[str, dict[str, int]] = {}
-        for status in self.item_states(dataset):
-            overall[status.state] += 1
-            for member, state in status.assignees.items():
-                counts = per_member.setdefault(member, {s: 0 for s in _QUEUE_ORDER})
-                counts[state] += 1
+        with self._read() as conn:
+            ds = self._dataset_row(conn, dataset)
+            work = self._work(conn, ds)
+            present = self._item_names(conn, ds.id, list(work))  # the items still in the dataset
+            members = self._member_ids(conn)
+            total = self._item_counts(conn, [ds.id])[ds.id]
+        for uid in present:
+            w = work[uid]
+            overall[w.overall()] += 1
+            for member_id, row in w.active().items():
+                counts = per_member.setdefault(members[member_id], {s: 0 for s in _QUEUE_ORDER})
+                counts[row.state] += 1
+        overall["unassigned"] += total - len(present)
         return {"items": overall, "annotators": dict(sorted(per_member.items()))}
 
     def submitted_counts(self) -> dict[str, int]:

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from labelhub.errors import InvalidInput, NotFound
 from labelhub.project.core import Tx
@@ -129,8 +129,10 @@ class ReviewBase(LabelsMixin):
             return {r.uid: r.name for r in conn.execute(base)}
         wanted = list(dict.fromkeys(uids))
         out: dict[str, str] = {}
+        # "+ 0": found through the uid index; the dataset's index would read all its items.
+        by_uid = select(_item.c.uid, _item.c.name).where((_item.c.dataset_id + 0) == dataset_id, current(_item))
         for start in range(0, len(wanted), 400):
-            out.update((r.uid, r.name) for r in conn.execute(base.where(_item.c.uid.in_(wanted[start:start + 400]))))
+            out.update((r.uid, r.name) for r in conn.execute(by_uid.where(_item.c.uid.in_(wanted[start:start + 400]))))
         return out
 
     def _resolve_items(self, conn: Connection, ds: Any, refs: Iterable[str]) -> list[tuple[str, str]]:
@@ -139,13 +141,18 @@ class ReviewBase(LabelsMixin):
         refs = list(refs)
         names: dict[str, str] = {}
         by_name: dict[str, list[str]] = defaultdict(list)
-        base = select(_item.c.uid, _item.c.name).where(_item.c.dataset_id == ds.id, current(_item))
-        for start in range(0, len(refs), 400):
-            chunk = refs[start:start + 400]
-            for r in conn.execute(base.where(or_(_item.c.uid.in_(chunk), _item.c.name.in_(chunk)))):
-                if r.uid not in names:
-                    names[r.uid] = r.name
-                    by_name[r.name].append(r.uid)
+        # By uid through the uid index ("+ 0": not the dataset's index, which would read all
+        # its items), then the refs left by name through the browse index (dataset, name).
+        by_uid = select(_item.c.uid, _item.c.name).where((_item.c.dataset_id + 0) == ds.id, current(_item))
+        by_item_name = select(_item.c.uid, _item.c.name).where(_item.c.dataset_id == ds.id, current(_item))
+        for query, column, wanted in ((by_uid, _item.c.uid, refs), (by_item_name, _item.c.name, None)):
+            left = wanted if wanted is not None else [r for r in dict.fromkeys(refs) if r not in names]
+            for start in range(0, len(left), 400):
+                for r in conn.execute(query.where(column.in_(left[start:start + 400]))):
+                    if r.uid not in names:
+                        names[r.uid] = r.name
+                    if r.uid not in by_name[r.name]:
+                        by_name[r.name].append(r.uid)
         out: list[tuple[str, str]] = []
         missing: list[str] = []
         for ref in refs:

@@ -176,6 +176,8 @@ class Annotation(SQLModel, table=True):
     __tablename__ = "annotation"
     __table_args__ = (
         Index("ix_annotation_set_item_current", "label_set_id", "item_uid", "valid_to"),
+        # Items labelled with a class: a label set's current annotations of that class.
+        Index("ix_annotation_set_class_current", "label_set_id", "class_uid", "valid_to", "item_uid"),
         Index("ix_annotation_valid_from", "valid_from"),
         Index("ix_annotation_valid_to", "valid_to"),
     )
@@ -199,7 +201,11 @@ class Annotation(SQLModel, table=True):
 
 class Assignment(SQLModel, table=True):
     __tablename__ = "assignment"
-    __table_args__ = (UniqueConstraint("dataset_id", "item_uid", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "item_uid", "member_id"),
+        # Items by review state or by annotator: a dataset's assignments read from the index.
+        Index("ix_assignment_work", "dataset_id", "state", "member_id", "item_uid"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     dataset_id: int = Field(foreign_key="dataset.id", index=True)
     item_uid: str = Field(index=True)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from labelhub.errors import LabelHubError
 from labelhub.gui.annotate import actions as act
 from labelhub.gui.annotate.attributes_panel import AttributesPanel
+from labelhub.gui.annotate.context_menu import show_context_menu
 from labelhub.gui.annotate.editing import EditingMixin
 from labelhub.gui.annotate.loading import (
     NO_CLASS,
@@ -31,6 +32,7 @@ from labelhub.gui.annotate.loading import (
 from labelhub.gui.annotate.navigator import Navigator
 from labelhub.gui.annotate.overlays import DisplayDialog, GuidelinesDialog, HelpOverlay
 from labelhub.gui.annotate.panels import ClassPanel, LayersPanel, TagsPanel, set_title
+from labelhub.gui.annotate.queue import LazyQueue
 from labelhub.gui.annotate.session import EditSession
 from labelhub.gui.annotate.shapes_panel import ShapesPanel
 from labelhub.gui.annotate.shortcuts import ShortcutSettings
@@ -65,6 +67,7 @@ class AnnotateWorkspace(QWidget, EditingMixin):
         self.locked_classes: set[str] = set()
         self.clipboard = ""
         self.class_shortcuts: list[Any] = []
+        self.context_menu: Any = None
         self.session = EditSession(self)
         self._build()
         self.set_project(None)
@@ -146,6 +149,9 @@ class AnnotateWorkspace(QWidget, EditingMixin):
 
         self.canvas.commandIssued.connect(self._on_command)
         self.canvas.selectionChanged.connect(lambda _u: self.show_attributes())
+        self.canvas.vertexPicked.connect(lambda _v: self.show_attributes())
+        self.canvas.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.canvas.customContextMenuRequested.connect(lambda pos: show_context_menu(self, pos))
         self.canvas.toolChanged.connect(self._tool_changed)
         self.canvas.cursorMoved.connect(self._cursor_moved)
         self.canvas.statusMessage.connect(lambda text: self.say(text))
@@ -160,6 +166,7 @@ class AnnotateWorkspace(QWidget, EditingMixin):
         self.classes_panel.visibility_changed.connect(self._class_shown)
         self.classes_panel.lock_changed.connect(self._class_locked)
         self.attributes_panel.edited.connect(self.edit_attributes)
+        self.attributes_panel.keypoint_changed.connect(self.canvas.set_keypoint_visibility)
         self.tags_panel.toggled.connect(self.toggle_tag)
         self.layers_panel.target_changed.connect(self._target_changed)
         self.layers_panel.visibility_changed.connect(self._layer_shown)
@@ -209,8 +216,7 @@ class AnnotateWorkspace(QWidget, EditingMixin):
             return
         if dataset != self.dataset:
             self.set_dataset(dataset, open_first=False)
-        item = next((i for i in self.navigator.items() if i.uid == item_uid), None) or \
-            next((i for i in self.project.items(dataset) if i.uid == item_uid), None)
+        item = self.navigator.find(item_uid) or self.project.item_info(dataset, item_uid)
         if item is None:
             self.say(f"No such image in {dataset}.", error=True)
             return
@@ -253,7 +259,9 @@ class AnnotateWorkspace(QWidget, EditingMixin):
     def _load_queue(self) -> None:
         set_uid = self.set_uid(self.target, create=False)
         counts = self.project.annotation_counts(set_uid) if set_uid else {}
-        self.navigator.set_queue(self.project.annotation_queue(self.dataset), counts)
+        # Row ids in queue order, the items read a page at a time as they are shown.
+        queue = LazyQueue(self.project, self.dataset, self.project.annotation_queue_ids(self.dataset))
+        self.navigator.set_queue(queue, counts)
 
     def set_uid(self, key: str, *, create: bool) -> str | None:
         if key != MINE:
@@ -319,7 +327,7 @@ class AnnotateWorkspace(QWidget, EditingMixin):
         for s in self.sets:
             if s is self.own or s.uid == self.target:
                 continue
-            count = self.project.annotation_counts(s.uid).get(item, 0) if item else 0
+            count = self.project.annotation_counts(s.uid, [item]).get(item, 0) if item else 0
             others.append((s.uid, set_title(s, me), s.uid in self.shown_layers, count))
         self.layers_panel.set_layers(editable, others, self.target)
         titles = {s.uid: set_title(s, me) for s in self.sets if s is not self.own}
@@ -381,7 +389,8 @@ class AnnotateWorkspace(QWidget, EditingMixin):
         classes = {i.class_uid for i in infos}
         cls = self.class_by_uid.get(next(iter(classes)) or "") if len(classes) == 1 else None
         editable = all(self.layer_of(u) == self.target for u in uids)
-        self.attributes_panel.show_selection(infos, cls, editable=editable)
+        self.attributes_panel.show_selection(infos, cls, editable=editable,
+                                             picked=self.canvas.picked_keypoint())
 
     def _update_undo(self) -> None:
         self.actions_["undo"].setEnabled(self.session.can_undo())

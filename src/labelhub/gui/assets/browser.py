@@ -6,7 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -47,6 +55,12 @@ class DatasetBrowser(QWidget):
         self._seq = -1
         self._keep: tuple[list[str], str | None, bool] | None = None
         self.model = ItemModel(self)
+        # What the views show: the model's rows as they are (no sorting, no filtering here), but
+        # counted in C++. A list view lays out every row, asking the model about each one: a
+        # million questions to a Python model took seconds of the GUI thread after each query.
+        self.rows = QSortFilterProxyModel(self)
+        self.rows.setDynamicSortFilter(False)
+        self.rows.setSourceModel(self.model)
         self.loader = ThumbnailLoader(THUMB_BOX, self)
         self.reader = Reader(self)
         self.meta_keys: list[str] = []
@@ -113,9 +127,9 @@ class DatasetBrowser(QWidget):
 
         self.views = QStackedWidget(self)
         self.grid = ItemGridView(self.loader, self.views)
-        self.grid.setModel(self.model)
+        self.grid.setModel(self.rows)
         self.table = ItemTableView(self.views)
-        self.table.setModel(self.model)
+        self.table.setModel(self.rows)
         self.table.setSelectionModel(self.grid.selectionModel())  # one selection for both
         self.selection = self.grid.selectionModel()
         self.views.addWidget(self.grid)
@@ -294,10 +308,10 @@ class DatasetBrowser(QWidget):
             breaks = np.flatnonzero(np.diff(rows) != 1) + 1
             last = self.model.columnCount() - 1
             for run in np.split(rows, breaks):
-                selection.select(self.model.index(int(run[0]), 0), self.model.index(int(run[-1]), last))
+                selection.select(self.rows.index(int(run[0]), 0), self.rows.index(int(run[-1]), last))
         self.selection.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         if current is not None and 0 <= current < self.model.rowCount():
-            self.selection.setCurrentIndex(self.model.index(current, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+            self.selection.setCurrentIndex(self.rows.index(current, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
 
     def _remember_selection(self) -> None:
         if self._keep is not None or self.dataset is None:
@@ -327,7 +341,7 @@ class DatasetBrowser(QWidget):
         self.select_rows(rows, current)
         if current is not None:
             view = self.grid if self.views.currentWidget() is self.grid else self.table
-            view.scrollTo(self.model.index(current, 0))
+            view.scrollTo(self.rows.index(current, 0))
 
     # ------------------------------------------------------------------------------ views
     def show_view(self, which: int) -> None:
