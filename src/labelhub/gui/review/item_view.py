@@ -127,7 +127,7 @@ class ItemView(QWidget):
         shapes: list[CanvasShape] = []
         for rater in review.raters:
             shapes += [CanvasShape(a.uid, a.label or "(no class)", a.shape, self.colors[rater], rater_layer(rater))
-                       for a in review.annotations[rater] if not isinstance(a.shape, Tag)]
+                       for a in review.annotations.get(rater, ()) if not isinstance(a.shape, Tag)]
         shapes += [CanvasShape(a.uid, a.label or "(no class)", a.shape, TRUTH_COLOR, TRUTH)
                    for a in review.ground_truth if not isinstance(a.shape, Tag)]
         self._base = shapes
@@ -181,14 +181,14 @@ class ItemView(QWidget):
             column.setContentsMargins(0, 0, 0, 0)
             column.setSpacing(2)
             label = QLabel(box)
-            shapes = len([a for a in review.annotations[rater] if not isinstance(a.shape, Tag)])
-            tags = _tags_of(review.annotations[rater])
+            shapes = len([a for a in review.annotations.get(rater, ()) if not isinstance(a.shape, Tag)])
+            tags = _tags_of(review.annotations.get(rater, ()))
             label.setText(f"<span style='color:{self.colors[rater]}'>■</span> {escape(rater)}: {_count(shapes, 'shape')}"
                           + (f" · <i>{escape(', '.join(tags))}</i>" if tags else ""))
             view = CanvasWidget(box, cache_dir=project.folder / "cache")
             view.setMinimumSize(120, 90)
             view.set_shapes([CanvasShape(a.uid, a.label or "(no class)", a.shape, self.colors[rater], "only")
-                             for a in review.annotations[rater] if not isinstance(a.shape, Tag)])
+                             for a in review.annotations.get(rater, ()) if not isinstance(a.shape, Tag)])
             view.set_layer(Layer("only", rater, visible=True, editable=False))
             view.set_show_labels(False)
             column.addWidget(label)
@@ -230,7 +230,7 @@ class ItemView(QWidget):
         if self.review is None:
             return
         raters = list(self.review.raters)
-        self.tag_strip.show_tags(raters, self.colors, {r: _tags_of(self.review.annotations[r]) for r in raters},
+        self.tag_strip.show_tags(raters, self.colors, {r: _tags_of(self.review.annotations.get(r, ())) for r in raters},
                                  [n.label or "?" for n in self.result_tags], RESULT_COLOR, self.class_colors)
         for rater in raters:
             switch = self.switches.get(rater_layer(rater))
