@@ -107,15 +107,15 @@ def test_guideline_images_are_stored_and_linked(project_dir: Path, tmp_path: Pat
 
 
 def test_packed_cache_is_reused_until_the_item_changes(p: Project, monkeypatch) -> None:
-    from labelhub.project import packed as packed_module
+    from labelhub.project import packed_cache
 
-    monkeypatch.setattr(packed_module, "CACHE_MIN_ROWS", 1)
+    monkeypatch.setattr(packed_cache, "CACHE_MIN_ROWS", 1)
     own = p.my_label_set("street").uid
     item = p.items("street")[0].uid
     a, _b = p.add_annotations(own, item, [NewAnnotation("car", Box(1, 1, 10, 10)),
                                           NewAnnotation("lane", Polyline([(1, 1), (5, 5)]))])
     first = p.packed_annotations(own, item)
-    path = p.folder / "cache" / "annotations" / own / f"{item}.npz"
+    path = p.folder / "cache" / "annotations" / own / f"{item}.pack"
     assert path.exists()
     again = p.packed_annotations(own, item)
     assert again.uids == first.uids and again.flagged.tolist() == [True, False]
@@ -124,3 +124,46 @@ def test_packed_cache_is_reused_until_the_item_changes(p: Project, monkeypatch) 
     assert fresh.shape(fresh.uids.index(a)) == Box(2, 2, 10, 10) and not fresh.flagged.any()
     path.write_bytes(b"damaged")
     assert p.packed_annotations(own, item).uids == fresh.uids
+
+
+def test_packed_cache_is_brought_up_to_date_from_the_rows_changed_since(p: Project, monkeypatch) -> None:
+    from labelhub.project import packed as packed_module
+    from labelhub.project import packed_cache
+
+    monkeypatch.setattr(packed_cache, "CACHE_MIN_ROWS", 1)
+    reads: list[str] = []
+    fetch = packed_module._fetch
+    monkeypatch.setattr(packed_module, "_fetch", lambda conn, mine, when, extra=None: (
+        reads.append("delta" if extra is not None else "full"), fetch(conn, mine, when, extra))[1])
+    own = p.my_label_set("street").uid
+    item = p.items("street")[0].uid
+    uids = p.add_annotations(own, item, [NewAnnotation("car", Box(i, i, 10, 10)) for i in range(6)]
+                             + [NewAnnotation("lane", Polyline([(1, 1), (5, 5.5), (9, 2)])),
+                                NewAnnotation("person", Keypoints([(1, 2), (3, 4), (0, 0)], (2, 1, 0)))])
+    path = packed_cache.cache_path(p.folder, own, item)
+
+    def check() -> None:
+        packed = p.packed_annotations(own, item)
+        plain = p.annotations(own, item)
+        assert packed.uids == [a.uid for a in plain]
+        assert [packed.shape(i) for i in range(len(packed))] == [a.shape for a in plain]
+        assert packed.class_uids == [a.class_uid for a in plain]
+        assert packed.z.tolist() == [a.z for a in plain]
+
+    check()
+    assert reads == ["full"] and path.exists()
+    seq = p.change_annotations([AnnotationEdit(uids[2], shape=Box(50, 50, 5, 5)), AnnotationEdit(uids[0], z=-1)])
+    p.delete_annotations([uids[4]])
+    p.add_annotations(own, item, [NewAnnotation("car", Polygon([(1, 1), (9, 1), (5, 7)]), z=3)])
+    reads.clear()
+    check()
+    assert reads == ["delta"]  # only the rows opened since were read
+    p.undo(seq)
+    reads.clear()
+    check()
+    check()  # and now straight from the cache
+    assert reads == ["delta"]
+    p.add_annotations(own, item, [NewAnnotation("day", Tag())])  # tags are not kept in the cache
+    reads.clear()
+    check()
+    assert reads == ["delta", "full"] and not path.exists()

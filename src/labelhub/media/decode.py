@@ -26,15 +26,19 @@ THUMBNAIL_QUALITY = 85
 _DECODE_ERRORS = (*PILLOW_ERRORS, Image.DecompressionBombError)
 
 
-def open_oriented(path: Path, *, max_side: int | None = None) -> Image.Image:
+def open_oriented(path: Path, *, max_side: int | None = None,
+                  reducing_gap: float = 2.0) -> Image.Image:
     """Decode an image with its EXIF orientation applied (so its size matches `probe_image`).
 
     With `max_side`, the longest side of the result is at most `max_side` pixels and the decode
     is done at reduced resolution where the format allows it (JPEG DCT scaling through draft
     mode, then Image.reduce and a Lanczos resize), so a 20000x20000 JPEG becomes a thumbnail
-    without a full-size decode. Smaller images are not enlarged. The image keeps its mode
-    (L, RGB, RGBA, I;16, CMYK, ...); palette and 1-bit images being shrunk come back as
-    L, RGB or RGBA. Raises BadImage for files that are not images, too large, or damaged.
+    without a full-size decode. The decoder is asked for `reducing_gap` times `max_side` (the
+    extra is resampled away, for quality); 1.0 takes the DCT-scaled size as it comes, the
+    quickest when `max_side` is a DCT scale of the image. Smaller images are not enlarged.
+    The image keeps its mode (L, RGB, RGBA, I;16, CMYK, ...); palette and 1-bit images being
+    shrunk come back as L, RGB or RGBA. Raises BadImage for files that are not images, too
+    large, or damaged.
     """
     path = Path(path)
     if max_side is not None and max_side < 1:
@@ -61,7 +65,7 @@ def open_oriented(path: Path, *, max_side: int | None = None) -> Image.Image:
                 shrunk = to_display_mode(im)
                 shrunk.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
                 return shrunk
-            im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+            im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=reducing_gap)
             ImageOps.exif_transpose(im, in_place=True)
             return im
         except _DECODE_ERRORS as exc:
@@ -155,7 +159,9 @@ def to_rgb32_array(img: Image.Image) -> np.ndarray:
         rgba = rgba.convert("RGBA")
     width, height = rgba.size
     if sys.byteorder == "little":
-        buffer = bytearray(rgba.tobytes("raw", "BGRA"))
-        return np.frombuffer(buffer, np.uint8).reshape(height, width, 4)
+        # Copied by numpy (not bytearray) to make it writable: numpy lets go of the GIL while
+        # it copies, so a decode on a worker thread does not stall the interface thread.
+        data = np.frombuffer(rgba.tobytes("raw", "BGRA"), np.uint8)
+        return data.reshape(height, width, 4).copy()
     plain = np.frombuffer(rgba.tobytes("raw", "RGBA"), np.uint8).reshape(height, width, 4)
     return np.ascontiguousarray(plain[..., [3, 0, 1, 2]])

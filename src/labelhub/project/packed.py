@@ -1,33 +1,34 @@
 """A fast read of one item's annotations as columns of numbers, for opening an item with
-100,000 shapes: one query, one JSON parse for all geometries, numpy arrays out.
+100,000 shapes: one query, one numeric parse for all geometries, numpy arrays out.
 
 ``Project.annotations`` builds a geometry object, an info object and the attribute checks for
 every row; that is right for a few hundred shapes and too slow for a hundred thousand. The
 packed read returns the same shapes as flat arrays (the layout the canvas draws from) and builds
-objects only for masks and tags, which have no vertices.
+objects only for masks and tags, which have no vertices. The current state of a large item is
+kept in ``cache/annotations`` (see :mod:`labelhub.project.packed_cache`) and brought up to date
+from the rows changed since, so reopening an item after editing it does not parse it again.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, cast, func, or_, select
 
 from labelhub.geometry import SHAPE_KINDS, Shape, shape_from_dict
 from labelhub.project.labels import LabelsMixin
 from labelhub.project.schema import LabelClassInfo
-from labelhub.store.tables import Annotation
+from labelhub.store.tables import Annotation, Change
 from labelhub.store.versioned import as_of, current
 
 _annotation = Annotation.__table__
+_change = Change.__table__
 
 #: Codes of the shape kinds in the packed arrays (the index in SHAPE_KINDS).
 KIND_CODE: dict[str, int] = {kind: i for i, kind in enumerate(SHAPE_KINDS)}
@@ -35,21 +36,25 @@ _BOX, _ROTATED, _POLYGON, _POLYLINE, _POINTS, _KEYPOINTS, _MASK, _TAG = (
     KIND_CODE[k] for k in ("box", "rotated_box", "polygon", "polyline", "points", "keypoints",
                            "mask", "tag"))
 _POINTY = (_POLYGON, _POLYLINE, _POINTS, _KEYPOINTS)
+#: A cached item is brought up to date from at most this many changed rows (else read again).
+MAX_DELTA = 10_000
 
 
 @dataclass
 class PackedAnnotations:
     """The annotations of one item in one label set, bottom of the stack first.
 
-    Row ``i`` has ``uids[i]``, ``class_uids[i]`` and kind code ``kinds[i]`` (see KIND_CODE).
-    Boxes keep (x, y, w, h, 0) and rotated boxes (cx, cy, w, h, angle) in ``params``; point
-    shapes keep their vertices in ``xy[offsets[i]:offsets[i + 1]]`` (keypoint visibility in
-    ``visibility`` over the same range). Masks and tags are in ``objects`` by row. ``flagged``
-    marks rows whose required attributes are empty.
+    Row ``i`` has ``uids[i]``, class ``class_list[class_codes[i]]`` (a class uid, or None) and
+    kind code ``kinds[i]`` (see KIND_CODE). Boxes keep (x, y, w, h, 0) and rotated boxes
+    (cx, cy, w, h, angle) in ``params``; point shapes keep their vertices in
+    ``xy[offsets[i]:offsets[i + 1]]`` (keypoint visibility in ``visibility`` over the same
+    range). Masks and tags are in ``objects`` by row. ``flagged`` marks rows whose required
+    attributes are empty; ``ids`` are the rows' database ids (their order among equal ``z``).
     """
 
     uids: list[str]
-    class_uids: list[str | None]
+    class_codes: np.ndarray
+    class_list: list[str | None]
     kinds: np.ndarray
     params: np.ndarray
     offsets: np.ndarray
@@ -59,10 +64,16 @@ class PackedAnnotations:
     hidden: np.ndarray
     locked: np.ndarray
     flagged: np.ndarray
+    ids: np.ndarray
     objects: dict[int, Shape] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.uids)
+
+    @property
+    def class_uids(self) -> list[str | None]:
+        """The class uid of every row (built on demand: prefer ``class_codes``)."""
+        return [self.class_list[c] for c in self.class_codes.tolist()]
 
     def shape(self, row: int) -> Shape:
         """The geometry of one row as a shape value."""
@@ -82,11 +93,73 @@ class PackedAnnotations:
         return shape_from_dict(d)
 
 
-def _empty() -> PackedAnnotations:
-    return PackedAnnotations([], [], np.zeros(0, np.int8), np.zeros((0, 5)), np.zeros(1, np.int64),
-                             np.zeros((0, 2)), np.zeros(0, np.uint8), np.zeros(0, np.int64),
-                             np.zeros(0, bool), np.zeros(0, bool), np.zeros(0, bool))
+def empty_packed() -> PackedAnnotations:
+    return PackedAnnotations([], np.zeros(0, np.int32), [], np.zeros(0, np.int8), np.zeros((0, 5)),
+                             np.zeros(1, np.int64), np.zeros((0, 2)), np.zeros(0, np.uint8),
+                             np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, bool),
+                             np.zeros(0, bool), np.zeros(0, np.int64))
 
+
+def ragged(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenated ranges [starts[i], starts[i] + lengths[i])."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    first = np.cumsum(lengths) - lengths
+    return np.repeat(np.asarray(starts, dtype=np.int64) - first, lengths) + np.arange(total, dtype=np.int64)
+
+
+def take_rows(p: PackedAnnotations, rows: np.ndarray) -> PackedAnnotations:
+    """The rows ``rows`` of ``p``, in that order (a subset or a new order)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    counts = np.diff(p.offsets)[rows]
+    offsets = np.zeros(rows.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    points = ragged(p.offsets[rows], counts)
+    objects: dict[int, Shape] = {}
+    if p.objects:
+        where = np.full(len(p), -1, dtype=np.int64)
+        where[rows] = np.arange(rows.size)
+        objects = {int(where[r]): s for r, s in p.objects.items() if where[r] >= 0}
+    return PackedAnnotations(
+        list(map(p.uids.__getitem__, rows.tolist())), p.class_codes[rows], list(p.class_list),
+        p.kinds[rows], p.params[rows], offsets, np.take(p.xy, points, axis=0),
+        p.visibility[points], p.z[rows], p.hidden[rows], p.locked[rows], p.flagged[rows],
+        p.ids[rows], objects)
+
+
+def concat(a: PackedAnnotations, b: PackedAnnotations) -> PackedAnnotations:
+    """The rows of ``a`` then those of ``b``."""
+    classes = list(a.class_list)
+    position = {c: i for i, c in enumerate(classes)}
+    remap = np.array([position.setdefault(c, len(position)) for c in b.class_list] or [0],
+                     dtype=np.int32)
+    classes = list(position)
+    codes = remap[b.class_codes] if len(b) else b.class_codes
+    objects = dict(a.objects)
+    objects.update({r + len(a): s for r, s in b.objects.items()})
+    return PackedAnnotations(
+        a.uids + b.uids, np.concatenate([a.class_codes, codes]).astype(np.int32), classes,
+        np.concatenate([a.kinds, b.kinds]), np.concatenate([a.params, b.params]),
+        np.concatenate([a.offsets, b.offsets[1:] + a.offsets[-1]]),
+        np.concatenate([a.xy, b.xy]), np.concatenate([a.visibility, b.visibility]),
+        np.concatenate([a.z, b.z]), np.concatenate([a.hidden, b.hidden]),
+        np.concatenate([a.locked, b.locked]), np.concatenate([a.flagged, b.flagged]),
+        np.concatenate([a.ids, b.ids]), objects)
+
+
+def in_stack_order(p: PackedAnnotations) -> PackedAnnotations:
+    """``p`` ordered by (z, id), bottom first."""
+    if len(p) < 2:
+        return p
+    order = np.lexsort((p.ids, p.z))
+    if (order[1:] > order[:-1]).all():
+        return p
+    return take_rows(p, order)
+
+
+# -- parsing the stored geometry ---------------------------------------------------------------
 
 _KEY = re.compile(r'"[A-Za-z_]*"')
 _PUNCT = str.maketrans("[]{},:", "      ")
@@ -94,20 +167,6 @@ _LETTERS = str.maketrans({c: " " for c in '[]{},:"abcdefghijklmnopqrstuvwxyzABCD
 #: The key order ``to_dict`` writes, which the fast parse relies on (checked on the first row).
 _BOX_KEYS = ["kind", "x", "y", "w", "h"]
 _ROTATED_KEYS = ["kind", "cx", "cy", "w", "h", "angle"]
-
-
-def _ragged(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenated ranges [starts[i], starts[i] + lengths[i])."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    ends = np.cumsum(lengths)
-    steps = np.ones(total, dtype=np.int64)
-    firsts = ends - lengths
-    nonempty = lengths > 0
-    steps[firsts[nonempty]] = starts[nonempty] - np.concatenate(([0], (starts + lengths - 1)[nonempty][:-1]))
-    steps[0] = starts[nonempty][0]
-    return np.cumsum(steps)
 
 
 def _numbers(texts: list[str], kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -120,12 +179,15 @@ def _numbers(texts: list[str], kinds: np.ndarray) -> tuple[np.ndarray, np.ndarra
             if list(json.loads(texts[rows[0]])) != keys:
                 return None
             counts[rows] = len(keys) - 1
-    for i in np.flatnonzero(np.isin(kinds, _POINTY)).tolist():
-        t = texts[i]
-        if kinds[i] == _KEYPOINTS:
-            counts[i] = 3 * (t.count("[") - 2) if '"visibility"' in t else -1
-        else:
-            counts[i] = 2 * (t.count("[") - 1)
+    pointy = np.flatnonzero(np.isin(kinds, _POINTY))
+    if pointy.size:
+        brackets = np.fromiter(map(str.count, map(texts.__getitem__, pointy.tolist()),
+                                   itertools.repeat("[")), dtype=np.int64, count=pointy.size)
+        keypoint = kinds[pointy] == _KEYPOINTS
+        counts[pointy[~keypoint]] = 2 * (brackets[~keypoint] - 1)
+        for local in np.flatnonzero(keypoint).tolist():
+            i = int(pointy[local])
+            counts[i] = 3 * (brackets[local] - 2) if '"visibility"' in texts[i] else -1
     if (counts < 0).any():
         return None
     joined = " ".join(texts)
@@ -138,39 +200,6 @@ def _numbers(texts: list[str], kinds: np.ndarray) -> tuple[np.ndarray, np.ndarra
         if numbers.size == int(counts.sum()):
             return numbers, counts
     return None
-
-
-def pack_rows(rows: list[Any], classes: dict[str, LabelClassInfo]) -> PackedAnnotations:
-    """Columns from rows of (uid, class_uid, kind, geometry JSON text, z, hidden, locked,
-    attributes JSON text)."""
-    n = len(rows)
-    if n == 0:
-        return _empty()
-    uids = [r[0] for r in rows]
-    class_uids = [r[1] for r in rows]
-    kinds = np.fromiter((KIND_CODE[r[2]] for r in rows), dtype=np.int8, count=n)
-    objects: dict[int, Shape] = {}
-    for i in np.flatnonzero((kinds == _MASK) | (kinds == _TAG)).tolist():
-        objects[i] = shape_from_dict(json.loads(rows[i][3]))
-    vector = np.flatnonzero((kinds != _MASK) & (kinds != _TAG))
-    texts = [rows[i][3] for i in vector.tolist()]
-    parsed = _numbers(texts, kinds[vector])
-    if parsed is None:
-        params, offsets, xy, visibility = _columns_slow(texts, kinds, vector)
-    else:
-        params, offsets, xy, visibility = _columns_fast(*parsed, kinds, vector)
-    flagged = np.zeros(n, dtype=bool)
-    required = {uid: [a.name for a in c.attributes if a.required] for uid, c in classes.items()}
-    for i, r in enumerate(rows):
-        names = required.get(r[1])
-        if names:
-            attrs = json.loads(r[7]) if r[7] else {}
-            flagged[i] = any(attrs.get(name) in (None, "", []) for name in names)
-    return PackedAnnotations(
-        uids, class_uids, kinds, params, offsets, xy, visibility,
-        np.fromiter((r[4] or 0 for r in rows), dtype=np.int64, count=n),
-        np.fromiter((bool(r[5]) for r in rows), dtype=bool, count=n),
-        np.fromiter((bool(r[6]) for r in rows), dtype=bool, count=n), flagged, objects)
 
 
 def _columns_fast(numbers: np.ndarray, counts: np.ndarray, kinds: np.ndarray, vector: np.ndarray
@@ -193,12 +222,12 @@ def _columns_fast(numbers: np.ndarray, counts: np.ndarray, kinds: np.ndarray, ve
     per_row[vector] = npoints
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(per_row, out=offsets[1:])
-    xy = numbers[_ragged(starts[pointy], 2 * npoints[pointy])].reshape(-1, 2)
+    xy = numbers[ragged(starts[pointy], 2 * npoints[pointy])].reshape(-1, 2)
     visibility = np.full(int(offsets[-1]), 2, dtype=np.uint8)
     if keypoint.any():
         rows = vector[keypoint]
-        visibility[_ragged(offsets[rows], npoints[keypoint])] = \
-            numbers[_ragged(starts[keypoint] + 2 * npoints[keypoint], npoints[keypoint])]
+        visibility[ragged(offsets[rows], npoints[keypoint])] = \
+            numbers[ragged(starts[keypoint] + 2 * npoints[keypoint], npoints[keypoint])]
     return params, offsets, xy, visibility
 
 
@@ -231,41 +260,58 @@ def _columns_slow(texts: list[str], kinds: np.ndarray, vector: np.ndarray
     return params, offsets, xy, visibility
 
 
-#: Items with at least this many annotations keep their packed columns in cache/ between reads.
-CACHE_MIN_ROWS = 2000
-_CACHED = ("kinds", "params", "offsets", "xy", "visibility", "z", "hidden", "locked")
-
-
-def _cache_path(folder: Path, label_set: str, item: str) -> Path:
-    return folder / "cache" / "annotations" / label_set / f"{item}.npz"
-
-
-def _read_cache(path: Path, stamp: tuple[int, int, int]) -> PackedAnnotations | None:
+def _integers(values: tuple[Any, ...], dtype: type) -> np.ndarray:
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if tuple(int(v) for v in data["stamp"]) != stamp:
-                return None
-            columns = {k: data[k] for k in _CACHED}
-            uids = data["uids"].tolist()
-            class_uids = [c or None for c in data["class_uids"].tolist()]
-    except (OSError, ValueError, KeyError):
-        return None  # absent, stale or damaged: read the database instead
+        return np.array(values, dtype=dtype)
+    except TypeError:  # a NULL among them
+        return np.array([v or 0 for v in values], dtype=dtype)
+
+
+def pack_columns(ids: tuple[int, ...], uids: tuple[str, ...], class_uids: tuple[str | None, ...],
+                 kinds: tuple[str, ...], texts: tuple[str, ...], z: tuple[int, ...],
+                 hidden: tuple[Any, ...], locked: tuple[Any, ...]) -> PackedAnnotations:
+    """Packed annotations from columns as the database gives them (geometry as JSON text), in
+    the order given; ``flagged`` is left all False."""
     n = len(uids)
-    return PackedAnnotations(uids, class_uids, flagged=np.zeros(n, dtype=bool), **columns)
+    if n == 0:
+        return empty_packed()
+    codes = np.fromiter(map(KIND_CODE.__getitem__, kinds), dtype=np.int8, count=n)
+    distinct = list(dict.fromkeys(class_uids))
+    position = {c: i for i, c in enumerate(distinct)}
+    class_codes = np.fromiter(map(position.__getitem__, class_uids), dtype=np.int32, count=n)
+    objects: dict[int, Shape] = {}
+    for i in np.flatnonzero((codes == _MASK) | (codes == _TAG)).tolist():
+        objects[i] = shape_from_dict(json.loads(texts[i]))
+    vector = np.flatnonzero((codes != _MASK) & (codes != _TAG))
+    vector_texts = list(texts) if vector.size == n else [texts[i] for i in vector.tolist()]
+    parsed = _numbers(vector_texts, codes[vector])
+    if parsed is None:
+        params, offsets, xy, visibility = _columns_slow(vector_texts, codes, vector)
+    else:
+        params, offsets, xy, visibility = _columns_fast(*parsed, codes, vector)
+    return PackedAnnotations(
+        list(uids), class_codes, distinct, codes, params, offsets, xy, visibility,
+        _integers(z, np.int64), np.array(hidden, dtype=bool), np.array(locked, dtype=bool),
+        np.zeros(n, dtype=bool), _integers(ids, np.int64), objects)
 
 
-def _write_cache(path: Path, stamp: tuple[int, int, int], packed: PackedAnnotations) -> None:
-    if packed.objects or len(packed) < CACHE_MIN_ROWS:
-        return  # masks and tags are not cached; small items read fast anyway
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(temp, stamp=np.array(stamp, dtype=np.int64), uids=np.array(packed.uids),
-                 class_uids=np.array([c or "" for c in packed.class_uids]),
-                 **{k: getattr(packed, k) for k in _CACHED})
-        os.replace(temp, path)
-    except OSError:
-        pass  # the cache is an optimisation: a read-only or full disk only makes reads slower
+def pack_rows(rows: list[Any], classes: dict[str, LabelClassInfo]) -> PackedAnnotations:
+    """Columns from rows of (uid, class_uid, kind, geometry JSON text, z, hidden, locked,
+    attributes JSON text), kept in the order given."""
+    if not rows:
+        return empty_packed()
+    uids, class_uids, kinds, texts, z, hidden, locked, attributes = zip(*rows, strict=True)
+    packed = pack_columns(tuple(range(len(rows))), uids, class_uids, kinds, texts, z, hidden, locked)
+    required = {uid: [a.name for a in c.attributes if a.required] for uid, c in classes.items()}
+    for i, (class_uid, text) in enumerate(zip(class_uids, attributes, strict=True)):
+        names = required.get(class_uid or "")
+        if names:
+            attrs = json.loads(text) if text else {}
+            packed.flagged[i] = any(attrs.get(name) in (None, "", []) for name in names)
+    return packed
+
+
+# -- reading ------------------------------------------------------------------------------------
 
 
 class PackedMixin(LabelsMixin):
@@ -273,48 +319,100 @@ class PackedMixin(LabelsMixin):
                            at_seq: int | None = None) -> PackedAnnotations:
         """The annotations of ``item`` in ``label_set`` as columns (see PackedAnnotations): the
         fast way to read an item with very many shapes. The current state of a large item is
-        kept in ``cache/annotations`` and reused until the item's annotations change."""
+        kept in ``cache/annotations`` and brought up to date from the rows changed since."""
+        from labelhub.project import packed_cache
+
         a = _annotation
         with self._read() as conn:
             ls = self._set_row(conn, label_set)
             classes = {c.uid: c for c in self._classes(conn, ls.dataset_id, at_seq)}
             mine = (a.c.label_set_id == ls.id) & (a.c.item_uid == item)
-            path = _cache_path(self.folder, label_set, item)
-            stamp: tuple[int, int, int] | None = None
-            if at_seq is None:
-                # Every change opens rows (a higher id) or closes some (a higher valid_to):
-                # both are in the (label set, item, valid_to) index, so this reads no table rows.
-                found = conn.execute(select(func.max(a.c.id), func.max(a.c.valid_to), func.count())
-                                     .where(mine)).one()
-                stamp = (int(found[0] or 0), int(found[1] or 0), int(found[2] or 0))
-                cached = _read_cache(path, stamp) if path.exists() else None
-                if cached is not None:
-                    self._flag_required(conn, cached, classes, mine)
-                    return cached
             when = current(a) if at_seq is None else as_of(a, at_seq)
-            rows = conn.execute(
-                select(a.c.uid, a.c.class_uid, a.c.kind, cast(a.c.geometry, String), a.c.z,
-                       a.c.hidden, a.c.locked, cast(a.c.attributes, String))
-                .where(mine, when).order_by(a.c.z, a.c.id)
-            ).all()
-        packed = pack_rows(rows, classes)
-        if stamp is not None:
-            _write_cache(path, stamp, packed)
+            if at_seq is not None:
+                packed = in_stack_order(_fetch(conn, mine, when))
+            else:
+                stamp = _stamp(conn, mine)
+                path = packed_cache.cache_path(self.folder, label_set, item)
+                cached = packed_cache.read_cache(path) if path.exists() else None
+                packed = None
+                if cached is not None:
+                    packed = cached[1] if cached[0] == stamp else _updated(conn, mine, cached)
+                if packed is None:
+                    packed = in_stack_order(_fetch(conn, mine, when))
+                if cached is None or cached[0] != stamp:
+                    packed_cache.write_cache(path, stamp, packed, background=cached is not None)
+            _flag_required(conn, packed, classes, mine, when)
         return packed
 
-    def _flag_required(self, conn: Any, packed: PackedAnnotations, classes: dict[str, LabelClassInfo],
-                       mine: Any) -> None:
-        """Mark the rows whose required attributes are empty (read apart from the cache, since
-        the schema may have changed since)."""
-        required = {uid: [x.name for x in c.attributes if x.required] for uid, c in classes.items()}
-        required = {k: v for k, v in required.items() if v}
-        if not required:
-            return
-        a = _annotation
-        rows = conn.execute(select(a.c.uid, a.c.class_uid, cast(a.c.attributes, String))
-                            .where(mine, current(a), a.c.class_uid.in_(list(required)))).all()
-        position = {uid: i for i, uid in enumerate(packed.uids)}
-        for uid, class_uid, text in rows:
-            attrs = json.loads(text) if text else {}
-            if any(attrs.get(name) in (None, "", []) for name in required[class_uid]) and uid in position:
-                packed.flagged[position[uid]] = True
+
+def _fetch(conn: Any, mine: Any, when: Any, extra: Any = None) -> PackedAnnotations:
+    """The rows of ``mine`` that ``when`` selects, packed in the order the database gives them."""
+    a = _annotation
+    stmt = select(a.c.id, a.c.uid, a.c.class_uid, a.c.kind, cast(a.c.geometry, String), a.c.z,
+                  a.c.hidden, a.c.locked).where(mine, when if extra is None else extra)
+    result = conn.execute(stmt)
+    try:
+        # The driver's own rows (plain tuples): the columns need no conversion, and building
+        # a result row object for each of 100,000 rows would cost more than the query.
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    if not rows:
+        return empty_packed()
+    return pack_columns(*zip(*rows, strict=True))
+
+
+def _stamp(conn: Any, mine: Any) -> tuple[int, int, str]:
+    """What the current annotations of ``mine`` were made by: the newest current row's id, the
+    last seq that closed a row, and the change-log hash of the last change among them (which
+    commits to the whole history, so a project file restored from a backup never matches).
+    Rows are only ever opened (a higher id) or closed (a higher valid_to), so any change to the
+    item moves the stamp; each part is one seek in the (label set, item, valid_to) index."""
+    a = _annotation
+    top = conn.execute(select(a.c.id, a.c.valid_from).where(mine, a.c.valid_to.is_(None))
+                       .order_by(a.c.id.desc()).limit(1)).first()
+    max_closed = int(conn.scalar(select(func.max(a.c.valid_to)).where(mine)) or 0)
+    last = max(int(top[1]) if top is not None else 0, max_closed)
+    digest = conn.scalar(select(_change.c.hash).where(_change.c.seq == last)) if last else ""
+    return (int(top[0]) if top is not None else 0, max_closed, str(digest or ""))
+
+
+def _updated(conn: Any, mine: Any, cached: tuple[tuple[int, int, str], PackedAnnotations]
+             ) -> PackedAnnotations | None:
+    """The cached columns brought up to date with the rows opened and closed since they were
+    written; None when a full read is the better way (many changes, masks or tags)."""
+    a = _annotation
+    (max_id, max_closed, _digest), old = cached
+    changed = conn.execute(select(a.c.id, a.c.valid_to).where(
+        mine, or_(a.c.id > max_id, a.c.valid_to > max_closed))).all()
+    if len(changed) > min(max(len(old) // 4, 64), MAX_DELTA):
+        return None
+    closed = np.array([r[0] for r in changed if r[1] is not None], dtype=np.int64)
+    opened = [r[0] for r in changed if r[1] is None]
+    fresh = _fetch(conn, mine, None, a.c.id.in_(opened)) if opened else empty_packed()
+    if fresh.objects:
+        return None  # masks and tags are not kept in the cache
+    both = concat(old, fresh) if len(fresh) else old
+    rows = np.flatnonzero(~np.isin(both.ids, closed)) if closed.size else np.arange(len(both))
+    packed = take_rows(both, rows[np.lexsort((both.ids[rows], both.z[rows]))])
+    live = conn.scalar(select(func.count()).where(mine, current(a)))
+    return packed if len(packed) == live else None
+
+
+def _flag_required(conn: Any, packed: PackedAnnotations, classes: dict[str, LabelClassInfo],
+                   mine: Any, when: Any) -> None:
+    """Mark the rows whose required attributes are empty (read apart from the geometry, and
+    only for classes that have required attributes)."""
+    required = {uid: [x.name for x in c.attributes if x.required] for uid, c in classes.items()}
+    required = {k: v for k, v in required.items() if v}
+    packed.flagged[:] = False
+    if not required or not len(packed):
+        return
+    a = _annotation
+    rows = conn.execute(select(a.c.uid, a.c.class_uid, cast(a.c.attributes, String))
+                        .where(mine, when, a.c.class_uid.in_(list(required)))).all()
+    position = {uid: i for i, uid in enumerate(packed.uids)} if rows else {}
+    for uid, class_uid, text in rows:
+        attrs = json.loads(text) if text else {}
+        if any(attrs.get(name) in (None, "", []) for name in required[class_uid]) and uid in position:
+            packed.flagged[position[uid]] = True

@@ -16,6 +16,7 @@ from labelhub.gui.canvas import (
     ShapeChanged,
     ShapesChanged,
     ShapesDeleted,
+    Skeleton,
 )
 from labelhub.gui.canvas.model import BOX
 from labelhub.gui.canvas.shapeops import handles
@@ -270,3 +271,33 @@ def test_packed_shapes_are_edited_like_any_other(qtbot, canvas, commands) -> Non
     change = commands[-1]
     assert change.uid == "p0" and change.old == Box(300, 300, 60, 40)
     assert near(pixel(canvas, 500, 320), GREEN)
+
+
+def test_a_clicked_keypoint_changes_visibility_as_one_command(qtbot, canvas, commands) -> None:
+    canvas.set_skeleton("person", Skeleton(("head", "hand", "foot")))
+    canvas.set_shapes([CanvasShape("kp", "person",
+                                   Keypoints(((300, 300), (400, 300), (0, 0)), (2, 2, 0)))])
+    assert not canvas.toggle_keypoint_occluded()  # nothing picked yet
+    click(qtbot, canvas, at(canvas, 400, 300))
+    assert canvas.selected_uids() == ["kp"] and canvas.picked_keypoint() == ("kp", 1)
+    assert canvas.toggle_keypoint_occluded()
+    change = commands[-1]
+    assert isinstance(change, ShapeChanged) and change.new.visibility == (2, 1, 0)
+    assert canvas.geometry_of("kp").visibility == (2, 1, 0)
+    assert canvas.mark_keypoint_unlabelled()
+    assert canvas.geometry_of("kp").points[1] == (400, 300)  # kept for a later toggle
+    assert not canvas.set_keypoint_visibility("kp", 0, 0)  # the last labelled point stays
+    assert "at least one" in canvas.last_status
+    assert canvas.set_keypoint_visibility("kp", 2, 2)  # never placed: set amid the others
+    assert canvas.geometry_of("kp").points[2] == (300, 300)
+    canvas.revert(commands[-1])
+    assert canvas.geometry_of("kp").visibility == (2, 0, 0)
+
+
+def test_delete_and_backspace_on_the_plain_canvas(qtbot, scene, commands) -> None:
+    click(qtbot, scene, at(scene, 330, 320))
+    qtbot.keyClick(scene, Qt.Key.Key_Backspace)
+    assert isinstance(commands[-1], ShapesDeleted) and "small" not in scene.store
+    scene.set_tool("box")
+    click(qtbot, scene, at(scene, 250, 250))  # the box tool does not select: nothing to delete
+    assert not scene.delete_command()

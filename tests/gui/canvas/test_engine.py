@@ -46,6 +46,16 @@ def test_grid_index_finds_every_intersecting_box() -> None:
     assert brute(bounds, (8990, 8990, 9020, 9020)) <= got
 
 
+def test_grid_index_leaves_rows_without_bounds_out() -> None:
+    rng = np.random.default_rng(2)
+    bounds = random_bounds(rng, 2000)
+    bounds[::7] = np.nan  # emptied masks, skeletons with nothing labelled
+    index = GridIndex()
+    index.build(bounds, np.arange(len(bounds)))
+    rect = (1000, 1000, 1400, 1300)
+    assert brute(bounds, rect) <= set(index.query(*rect).tolist())
+
+
 def mixed_shapes() -> list[CanvasShape]:
     return [
         CanvasShape("a", "car", Box(10, 20, 30, 40)),
@@ -84,6 +94,38 @@ def test_packed_load_builds_the_same_shapes_on_demand() -> None:
         assert store.get(uid) == reference.get(uid)
         assert store.bounds[store.row_of[uid]].tolist() == pytest.approx(
             reference.bounds[reference.row_of[uid]].tolist())
+
+
+def test_packed_load_with_label_codes_and_unused_vertices() -> None:
+    # The box row owns two vertices of xy that mean nothing (boxes are drawn from params), so
+    # the point shapes' vertices are not one run: they are gathered row by row.
+    kinds = np.array([BOX, KEYPOINTS, POLYGON])
+    params = np.array([[10, 20, 30, 40, 0], [0] * 5, [0] * 5], float)
+    xy = np.array([[-9, -9], [-9, -9], [1, 1], [300, 300], [40, 50], [5, 5], [9, 5], [7, 9]],
+                  float)
+    packed = PackedShapes(["a", "f", "g"], ["car", "person"], kinds, params,
+                          np.array([0, 2, 5, 8]), xy, visibility=np.array([2, 2, 2, 0, 1, 2, 2, 2]),
+                          label_codes=np.array([0, 1, 0]))
+    store = ShapeStore()
+    store.load_packed(packed)
+    assert store._row_of is None  # the uid index waits until something needs it
+    assert store.get("f").shape == Keypoints(((1, 1), (300, 300), (40, 50)), (2, 0, 1))
+    assert store.get("f").label == "person" and store.labels[store.row_of["g"]] == "car"
+    assert store.get("g").shape == Polygon(((5, 5), (9, 5), (7, 9)))
+    assert store.bounds[store.row_of["f"]].tolist() == [1, 1, 40, 50]
+    assert store.bounds[store.row_of["a"]].tolist() == [10, 20, 40, 60]
+    assert store.bounds[store.row_of["g"]].tolist() == [5, 5, 9, 9]
+    assert len(store) == 3 and "g" in store
+
+
+def test_packed_load_with_a_repeated_uid_is_refused_when_the_index_is_built() -> None:
+    packed = PackedShapes(["a", "a"], ["car", "car"], np.array([BOX, BOX]),
+                          np.array([[0, 0, 5, 5, 0], [9, 9, 5, 5, 0]], float), np.zeros(3, np.int64),
+                          np.zeros((0, 2)))
+    store = ShapeStore()
+    store.load_packed(packed)
+    with pytest.raises(ValueError, match="unique"):
+        store.row_of  # noqa: B018 - building it is the check
 
 
 def test_hits_are_precise_and_topmost_first() -> None:

@@ -40,6 +40,8 @@ def _slot(ws: AnnotateWorkspace, key: str):  # noqa: ANN202
         "copy_previous": ws.copy_previous, "select_all": ws.select_all,
         "class_picker": ws.classes_panel.focus_search, "tag_image": ws.tag_current_class,
         "hide": ws.toggle_hidden, "show_all": ws.show_all_hidden, "lock": ws.toggle_locked,
+        "keypoint_occluded": canvas.toggle_keypoint_occluded,
+        "keypoint_unlabelled": canvas.mark_keypoint_unlabelled,
         "bring_front": lambda: ws.restack(True), "send_back": lambda: ws.restack(False),
         "fit": canvas.fit, "zoom_100": canvas.zoom_100,
         "zoom_in": lambda: ws.zoom(1.25), "zoom_out": lambda: ws.zoom(0.8),

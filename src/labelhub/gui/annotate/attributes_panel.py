@@ -1,6 +1,8 @@
 """The attributes of the selected shapes, with one editor per attribute type: a check box for
 booleans, a drop-down (or check boxes when several may be chosen) for choices, a number field,
-a text field. A required attribute left empty is flagged in red. Each change is saved at once."""
+a text field. A required attribute left empty is flagged in red. A selected skeleton also
+lists its keypoints, each with its visibility (visible, occluded, not labelled). Each change
+is saved at once."""
 
 from __future__ import annotations
 
@@ -19,10 +21,66 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from labelhub.geometry import NOT_LABELLED, OCCLUDED, VISIBLE, Keypoints
 from labelhub.project import AnnotationInfo, AttributeSpec, LabelClassInfo
 
 UNSET = "—"
 FLAG_STYLE = "color: #d64541;"
+
+
+#: COCO keypoint visibility flags as the panel names them.
+VISIBILITY_CHOICES = ((VISIBLE, "Visible"), (OCCLUDED, "Occluded"), (NOT_LABELLED, "Not labelled"))
+
+
+class KeypointList(QWidget):
+    """The points of one selected skeleton by name, each with a visibility drop-down; the
+    picked point (the one the keypoint shortcuts act on) is marked."""
+
+    #: (annotation uid, point index, new visibility)
+    changed = Signal(str, int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.form = QFormLayout(self)
+        self.form.setContentsMargins(0, 6, 0, 0)
+        self.boxes: list[QComboBox] = []
+        self.names: list[QLabel] = []
+        self.hide()
+
+    def show_keypoints(self, uid: str | None, shape: Keypoints | None, names: tuple[str, ...] | list[str],
+                       picked: int | None, editable: bool) -> None:
+        # Taken out and deleted later, not at once: this runs inside a drop-down's own signal.
+        while self.form.rowCount():
+            row = self.form.takeRow(0)
+            for item in (row.labelItem, row.fieldItem):
+                widget = item.widget() if item is not None else None
+                if widget is not None:
+                    widget.hide()
+                    widget.deleteLater()
+        self.boxes, self.names = [], []
+        if uid is None or shape is None:
+            self.hide()
+            return
+        heading = QLabel("<b>Keypoints</b>", self)
+        self.form.addRow(heading)
+        for i, v in enumerate(shape.visibility):
+            name = names[i] if i < len(names) else f"point {i + 1}"
+            label = QLabel(("▸ " if i == picked else "") + name, self)
+            if i == picked:
+                label.setStyleSheet("font-weight: bold;")
+            box = QComboBox(self)
+            for value, text in VISIBILITY_CHOICES:
+                box.addItem(text, value)
+            box.setCurrentIndex(box.findData(v))
+            box.setEnabled(editable)
+            box.activated.connect(lambda _i, b=box, n=i, u=uid: self._emit(u, n, b))
+            self.form.addRow(label, box)
+            self.boxes.append(box)
+            self.names.append(label)
+        self.show()
+
+    def _emit(self, uid: str, index: int, box: QComboBox) -> None:
+        self.changed.emit(uid, index, int(box.currentData()))
 
 
 class AttributesPanel(QWidget):
@@ -44,9 +102,12 @@ class AttributesPanel(QWidget):
         self.problems = QLabel(self)
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet(FLAG_STYLE)
+        self.keypoints = KeypointList(self)
+        self.keypoint_changed = self.keypoints.changed
         outer.addWidget(self.heading)
         outer.addWidget(self.form_host)
         outer.addWidget(self.problems)
+        outer.addWidget(self.keypoints)
         self.editors: dict[str, QWidget] = {}
         self.labels: dict[str, QLabel] = {}
         self.specs: dict[str, AttributeSpec] = {}
@@ -59,8 +120,15 @@ class AttributesPanel(QWidget):
         self.editors, self.labels, self.specs = {}, {}, {}
 
     def show_selection(self, infos: list[AnnotationInfo], cls: LabelClassInfo | None, *,
-                       editable: bool) -> None:
-        """Show the attributes of ``infos`` (annotations of class ``cls``)."""
+                       editable: bool, picked: tuple[str, int] | None = None) -> None:
+        """Show the attributes of ``infos`` (annotations of class ``cls``), and the keypoints
+        of a single selected skeleton (``picked``: the point the keypoint commands act on)."""
+        one = infos[0] if len(infos) == 1 and isinstance(infos[0].shape, Keypoints) else None
+        self.keypoints.show_keypoints(
+            one.uid if one else None, one.shape if one else None,  # type: ignore[arg-type]
+            cls.keypoints if cls is not None else (),
+            picked[1] if one is not None and picked is not None and picked[0] == one.uid else None,
+            editable)
         self._filling = True
         self._clear()
         self.problems.clear()

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
 from labelhub.errors import InvalidInput, LabelHubError
@@ -162,11 +162,9 @@ class EditingMixin:
         return [u for u in ws.canvas.selected_uids() if ws.layer_of(u) == ws.target]
 
     def delete_selected(self) -> None:
-        ws = self._ws()
-        tool = ws.canvas.tool
-        if tool.name == "select" and tool.key(Qt.Key.Key_Delete, Qt.KeyboardModifier.NoModifier):
-            return
-        ws.canvas.delete_selected()
+        """The delete command: the vertex under the pointer (select tool), else the selected
+        shapes of the label set drawn in."""
+        self._ws().canvas.delete_command()
 
     # ---------------------------------------------------------------------- copy and paste
     def copy_selected(self) -> int:

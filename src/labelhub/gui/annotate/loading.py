@@ -4,10 +4,10 @@ subclass the workspace drives, and applying what a change (an undo, a redo) did 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 
 from labelhub.geometry import (
@@ -54,7 +54,18 @@ def rounded(shape: Shape) -> Shape:
 
 class AnnotateCanvas(CanvasWidget):
     """The canvas as the workspace uses it: keys other than a tool's gesture keys (and Space
-    for panning) go to the workspace's rebindable shortcuts instead of fixed canvas keys."""
+    for panning) go to the workspace's rebindable shortcuts instead of fixed canvas keys. A
+    key the current tool's gesture needs (Backspace while drawing a polygon, N while placing
+    keypoints) goes to the tool even when a shortcut uses it."""
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            mods = event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier
+                                         | Qt.KeyboardModifier.KeypadModifier)
+            if not mods and self.tool.gesture_key(event.key()):
+                event.accept()
+                return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         key, mods = event.key(), event.modifiers()
@@ -67,65 +78,80 @@ class AnnotateCanvas(CanvasWidget):
         event.ignore()
 
 
-@dataclass
 class LayerContent:
     """What the workspace knows of one label set's annotations on the current item beyond the
-    canvas: flags as saved, z-order, required attributes left empty, image tags."""
+    canvas: flags as saved, z-order, required attributes left empty, image tags.
 
-    hidden: set[str] = field(default_factory=set)
-    locked: set[str] = field(default_factory=set)
-    flagged: set[str] = field(default_factory=set)
-    z: dict[str, int] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)  # annotation uid -> class uid
+    ``z`` (annotation uid -> z) is built from the packed columns when first used, so opening an
+    item with 100,000 shapes does not wait for it."""
+
+    def __init__(self, uids: list[str] | None = None, z: np.ndarray | None = None) -> None:
+        self.hidden: set[str] = set()
+        self.locked: set[str] = set()
+        self.flagged: set[str] = set()
+        self.tags: dict[str, str] = {}  # annotation uid -> class uid
+        self._z: dict[str, int] | None = None if uids else {}
+        self._z_source = (uids, z) if uids else None
+
+    @property
+    def z(self) -> dict[str, int]:
+        if self._z is None:
+            assert self._z_source is not None
+            uids, values = self._z_source
+            self._z = dict(zip(uids, np.asarray(values).tolist(), strict=True))
+            self._z_source = None
+        return self._z
 
     def top(self) -> int:
+        if self._z is None and self._z_source is not None:
+            return int(np.max(self._z_source[1]))
         return max(self.z.values(), default=0)
 
     def bottom(self) -> int:
+        if self._z is None and self._z_source is not None:
+            return int(np.min(self._z_source[1]))
         return min(self.z.values(), default=0)
+
+
+def _uids_where(packed: PackedAnnotations, flags: np.ndarray) -> set[str]:
+    return {packed.uids[i] for i in np.flatnonzero(flags).tolist()}
 
 
 def to_canvas(packed: PackedAnnotations, layer: str, class_name: Callable[[str | None], str]
               ) -> tuple[PackedShapes, list[CanvasShape], LayerContent]:
     """The canvas form of packed annotations: vector shapes as arrays, masks as objects, tags
-    left out (they are shown beside the canvas); and what the workspace keeps beside."""
+    left out (they are shown beside the canvas); and what the workspace keeps beside. No
+    per-shape Python work beyond the masks and tags."""
     n = len(packed)
-    content = LayerContent()
-    if n:
-        uids = np.asarray(packed.uids, dtype=object)
-        content.hidden = set(uids[packed.hidden].tolist())
-        content.locked = set(uids[packed.locked].tolist())
-        content.flagged = set(uids[packed.flagged].tolist())
-        content.z = dict(zip(packed.uids, packed.z.tolist(), strict=True))
-    names = {uid: class_name(uid) for uid in set(packed.class_uids)}
-    labels = list(map(names.__getitem__, packed.class_uids))
-    objects = packed.objects
+    content = LayerContent(packed.uids, packed.z) if n else LayerContent()
+    content.hidden = _uids_where(packed, packed.hidden)
+    content.locked = _uids_where(packed, packed.locked)
+    content.flagged = _uids_where(packed, packed.flagged)
+    names = [class_name(c) for c in packed.class_list]
+    codes = packed.class_codes
     keep = np.ones(n, dtype=bool)
     extra: list[CanvasShape] = []
-    for row, shape in objects.items():
+    for row, shape in packed.objects.items():
         keep[row] = False
         uid = packed.uids[row]
         if isinstance(shape, Tag):
-            content.tags[uid] = packed.class_uids[row] or ""
+            content.tags[uid] = packed.class_list[int(codes[row])] or ""
         else:
-            extra.append(CanvasShape(uid, labels[row], shape, layer=layer,
+            extra.append(CanvasShape(uid, names[int(codes[row])], shape, layer=layer,
                                      hidden=uid in content.hidden, locked=uid in content.locked))
-    rows = np.flatnonzero(keep)
-    if rows.size == n:
-        kinds, params, offsets, xy, vis = (packed.kinds, packed.params, packed.offsets, packed.xy,
-                                           packed.visibility)
-        uids_kept, labels_kept = packed.uids, labels
-    else:
+    if packed.objects:
+        rows = np.flatnonzero(keep)
         counts = np.diff(packed.offsets)[rows]
         offsets = np.zeros(rows.size + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         take = np.concatenate([np.arange(packed.offsets[r], packed.offsets[r + 1]) for r in rows]) \
             if rows.size else np.zeros(0, dtype=np.int64)
-        kinds, params = packed.kinds[rows], packed.params[rows]
-        xy, vis = packed.xy[take].reshape(-1, 2), packed.visibility[take]
-        uids_kept = [packed.uids[r] for r in rows.tolist()]
-        labels_kept = [labels[r] for r in rows.tolist()]
-    shapes = PackedShapes(uids_kept, labels_kept, kinds, params, offsets, xy, vis, layer=layer)
+        shapes = PackedShapes([packed.uids[r] for r in rows.tolist()], names, packed.kinds[rows],
+                              packed.params[rows], offsets, packed.xy[take].reshape(-1, 2),
+                              packed.visibility[take], layer=layer, label_codes=codes[rows])
+    else:
+        shapes = PackedShapes(packed.uids, names, packed.kinds, packed.params, packed.offsets,
+                              packed.xy, packed.visibility, layer=layer, label_codes=codes)
     return shapes, extra, content
 
 
@@ -143,17 +169,18 @@ def load_layer(canvas: CanvasWidget, packed: PackedAnnotations, layer: str,
                 shape = packed.shape(i)
                 if not isinstance(shape, Tag) and uid not in store:
                     store.add(CanvasShape(uid, labels_of(packed, class_name, i), shape, layer=layer))
-    hidden = content.hidden & set(canvas.store.row_of)
+    store = canvas.store
+    hidden = {u for u in content.hidden if u in store}
     if hidden:
         canvas.set_hidden(hidden, True)
-    locked = content.locked & set(canvas.store.row_of)
+    locked = {u for u in content.locked if u in store}
     if locked:
         canvas.set_locked(locked, True)
     return content
 
 
 def labels_of(packed: PackedAnnotations, class_name: Callable[[str | None], str], row: int) -> str:
-    return class_name(packed.class_uids[row])
+    return class_name(packed.class_list[int(packed.class_codes[row])])
 
 
 def info_to_canvas(info: AnnotationInfo, layer: str, label: str) -> CanvasShape:

@@ -2,7 +2,9 @@
 own bindings kept in QSettings, and the keys the drawing tools read while a gesture is on.
 
 Defaults follow the habits of labelme and X-AnyLabeling users: W box, A/D previous and next
-image, Ctrl+Z / Ctrl+Shift+Z, Delete, Ctrl+C / Ctrl+V, F fit.
+image, Ctrl+Z / Ctrl+Shift+Z, Delete, Ctrl+C / Ctrl+V, F fit. A key that a drawing tool reads
+during its gesture (Backspace, Enter, Esc, N) goes to the tool while the gesture is on, even
+when a command is bound to it.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ COMMANDS: tuple[Command, ...] = (
     _C("jump", "Jump to image…", "Navigate", ("Ctrl+G",)),
     _C("undo", "Undo", "Edit", ("Ctrl+Z",)),
     _C("redo", "Redo", "Edit", ("Ctrl+Shift+Z", "Ctrl+Y")),
-    _C("delete", "Delete selected shapes", "Edit", ("Delete",)),
+    _C("delete", "Delete selected shapes", "Edit", ("Delete", "Backspace")),
     _C("copy", "Copy selected shapes", "Edit", ("Ctrl+C",)),
     _C("paste", "Paste shapes", "Edit", ("Ctrl+V",)),
     _C("duplicate", "Duplicate selected shapes", "Edit", ("Ctrl+D",)),
@@ -50,6 +52,8 @@ COMMANDS: tuple[Command, ...] = (
     _C("hide", "Hide or show selected shapes", "Shapes", ("H",)),
     _C("show_all", "Show all hidden shapes", "Shapes", ("Shift+H",)),
     _C("lock", "Lock or unlock selected shapes", "Shapes", ("Ctrl+L",)),
+    _C("keypoint_occluded", "Keypoint: visible ↔ occluded", "Shapes", ("Shift+O",)),
+    _C("keypoint_unlabelled", "Keypoint: not labelled", "Shapes", ("Shift+U",)),
     _C("bring_front", "Bring to front", "Shapes", ("Ctrl+]",)),
     _C("send_back", "Send to back", "Shapes", ("Ctrl+[",)),
     _C("fit", "Fit the image", "View", ("F",)),
@@ -73,9 +77,10 @@ GESTURE_KEYS: tuple[tuple[str, str], ...] = (
     ("Enter, double click", "Finish a polygon, polyline or keypoints"),
     ("Backspace", "Remove the last point placed"),
     ("Shift + click", "Keypoints: place the next point as occluded"),
+    ("Click a keypoint", "Pick it for the keypoint commands (or point at it)"),
     ("N (keypoints tool)", "Skip the next keypoint (not labelled)"),
     ("Arrows (Shift: ×10)", "Nudge the selected shapes by a pixel"),
-    ("Alt + click a vertex", "Delete that vertex"),
+    ("Alt + click a vertex", "Delete that vertex (so does the delete key over it)"),
     ("Double click an outline", "Add a vertex there"),
     ("Shift + drag a handle", "Keep the aspect or snap the angle"),
     ("[ and ]", "Brush size"),

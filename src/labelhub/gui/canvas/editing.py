@@ -8,9 +8,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor
 
-from labelhub.geometry import Shape
+from labelhub.geometry import NOT_LABELLED, OCCLUDED, VISIBLE, Keypoints, Shape
+from labelhub.gui.canvas import shapeops
 from labelhub.gui.canvas.model import (
     CanvasShape,
     ColorLike,
@@ -44,12 +46,20 @@ class ShapeApi:
         self._cancel_gesture()
         self.store.load(shapes)
         self._selection_changed()
+        self._after_load()
 
     def set_packed_shapes(self, packed: PackedShapes, extra: Iterable[CanvasShape] = ()) -> None:
         """Show many shapes given as arrays (see PackedShapes), then ``extra`` on top."""
         self._cancel_gesture()
         self.store.load_packed(packed, extra)
         self._selection_changed()
+        self._after_load()
+
+    def _after_load(self) -> None:
+        # The uid index and the grid are built when the event loop is next idle, after the
+        # first frame: the item shows without waiting for them, and the first hover or edit
+        # does not pay for them either.
+        QTimer.singleShot(0, self, self.store.prepare_for_edits)  # type: ignore[call-overload]
 
     def clear_shapes(self) -> None:
         self._cancel_gesture()
@@ -246,6 +256,58 @@ class ShapeApi:
         order = tuple(int(self.store.z[r]) for r in rows)
         self.commit(ShapesDeleted(shapes, order))
         return True
+
+    def delete_command(self) -> bool:
+        """What the delete key does (whichever key it is bound to): the current tool's delete,
+        which is the vertex under the pointer or the selected shapes."""
+        return self.tool.delete()  # type: ignore[attr-defined]
+
+    # -- keypoints -----------------------------------------------------------------------------
+
+    def picked_keypoint(self) -> tuple[str, int] | None:
+        """The keypoint the keypoint commands act on: under the pointer, or last clicked with
+        the select tool while its skeleton is selected."""
+        return self.tool.picked_keypoint()  # type: ignore[attr-defined]
+
+    def set_keypoint_visibility(self, uid: str, index: int, visibility: int) -> bool:
+        """Flag keypoint ``index`` of ``uid`` visible (2), occluded (1) or not labelled (0), as
+        one ShapeChanged; False (with a status message) when that cannot be done."""
+        shape = self.geometry_of(uid)
+        if not isinstance(shape, Keypoints) or not 0 <= index < len(shape.points):
+            return False
+        if not self.is_editable(uid):
+            self.status("locked shapes and shapes in read-only layers cannot change")
+            return False
+        if shape.visibility[index] == visibility:
+            return False
+        new = shapeops.with_visibility(shape, index, visibility)
+        if new.num_labelled == 0:
+            self.status("a skeleton keeps at least one labelled point; delete the shape instead")
+            return False
+        self.commit(ShapeChanged(uid, shape, new))
+        return True
+
+    def toggle_keypoint_occluded(self) -> bool:
+        """The picked keypoint visible <-> occluded (a point not labelled becomes visible)."""
+        picked = self._picked_or_say()
+        if picked is None:
+            return False
+        uid, index = picked
+        shape = self.geometry_of(uid)
+        assert isinstance(shape, Keypoints)
+        now = shape.visibility[index]
+        return self.set_keypoint_visibility(uid, index, OCCLUDED if now == VISIBLE else VISIBLE)
+
+    def mark_keypoint_unlabelled(self) -> bool:
+        """The picked keypoint becomes not labelled (its place is kept for a later toggle)."""
+        picked = self._picked_or_say()
+        return picked is not None and self.set_keypoint_visibility(*picked, NOT_LABELLED)
+
+    def _picked_or_say(self) -> tuple[str, int] | None:
+        picked = self.picked_keypoint()
+        if picked is None:
+            self.status("point at a keypoint, or click one with the select tool, first")
+        return picked
 
     def relabel_selected(self, label: str) -> bool:
         """Give the selected editable shapes ``label`` (one LabelsChanged)."""

@@ -67,15 +67,20 @@ class BulkLoading(_Base):
                                    count=int(counts[kp].sum()))
         layer_codes, layer_names = _codes([s.layer for s in items])
         layer_ids = np.array([self.layer_index(name) for name in layer_names], dtype=np.int16)
+        uids = [s.uid for s in items]
+        row_of = dict(zip(uids, range(n), strict=True))
+        if len(row_of) != n:
+            raise ValueError("shape uids must be unique")
         self._load_columns(
-            uids=[s.uid for s in items], labels=[s.label for s in items], kinds=kinds,
+            uids=uids, labels=_codes([s.label for s in items]), kinds=kinds, row_of=row_of,
             params=params, counts=counts, point_rows=pointy, flat=flat, keypoint_rows=kp,
             keypoint_vis=vis_flat, layers=layer_ids[layer_codes], colors=[s.color for s in items],
-            geoms=geoms, flags=tuple(np.array([getattr(s, f) for s in items], dtype=bool)
-                                     for f in ("selected", "hidden", "locked")))
+            geoms=geoms, flags=(_flags(items, "selected"), _flags(items, "hidden"),
+                                _flags(items, "locked")))
 
     def load_packed(self, packed: PackedShapes, extra: Iterable[CanvasShape] = ()) -> None:
-        """Replace every shape with those of ``packed`` (then ``extra`` on top)."""
+        """Replace every shape with those of ``packed`` (then ``extra`` on top). The uids must
+        be unique (they are checked when the uid index is first needed)."""
         kinds = np.asarray(packed.kinds, dtype=np.int8)
         n = kinds.size
         offsets = np.asarray(packed.offsets, dtype=np.int64)
@@ -83,7 +88,11 @@ class BulkLoading(_Base):
         counts[(kinds == BOX) | (kinds == ROTATED_BOX)] = 4
         pointy = np.flatnonzero((kinds >= POLYGON) & (kinds <= KEYPOINTS))
         xy = np.asarray(packed.xy, dtype=np.float64).reshape(-1, 2)
-        src = ragged_arange(offsets[pointy], counts[pointy])
+        if pointy.size and offsets[pointy[0]] == 0 and \
+                (offsets[pointy + 1] == np.cumsum(counts[pointy])).all():
+            flat = xy[: int(counts[pointy].sum())]  # point shapes' vertices already in row order
+        else:
+            flat = np.take(xy, ragged_arange(offsets[pointy], counts[pointy]), axis=0)
         kp = np.flatnonzero(kinds == KEYPOINTS)
         vis = None
         if kp.size and packed.visibility is not None:
@@ -91,68 +100,66 @@ class BulkLoading(_Base):
                 ragged_arange(offsets[kp], counts[kp])]
         layer = self.layer_index(packed.layer)
         if packed.label_codes is not None:
-            names = list(packed.labels)
-            codes = np.asarray(packed.label_codes, dtype=np.int64)
-            labels: list[str] | tuple[list[str], np.ndarray] = (names, codes)
+            labels: tuple[np.ndarray, list[str]] = (
+                np.asarray(packed.label_codes, dtype=np.int64), list(packed.labels))
         else:
-            labels = list(packed.labels)
+            labels = _codes(list(packed.labels))
         self._load_columns(
             uids=list(packed.uids), labels=labels, kinds=kinds,
             params=np.asarray(packed.params, dtype=np.float64).reshape(n, 5), counts=counts,
-            point_rows=pointy, flat=xy[src], keypoint_rows=kp, keypoint_vis=vis,
+            point_rows=pointy, flat=flat, keypoint_rows=kp, keypoint_vis=vis,
             layers=np.full(n, layer, dtype=np.int16),
             colors=list(packed.colors) if packed.colors is not None else None,
-            geoms=[None] * n, flags=(np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)))
+            geoms=[None] * n, flags=None)
         for cs in extra:
             self.add(cs)
 
-    def _load_columns(self, *, uids: list[str],
-                      labels: list[str] | tuple[list[str], np.ndarray], kinds: np.ndarray,
-                      params: np.ndarray, counts: np.ndarray, point_rows: np.ndarray,
-                      flat: np.ndarray, keypoint_rows: np.ndarray,
+    def _load_columns(self, *, uids: list[str], labels: tuple[np.ndarray, list[str]],
+                      kinds: np.ndarray, params: np.ndarray, counts: np.ndarray,
+                      point_rows: np.ndarray, flat: np.ndarray, keypoint_rows: np.ndarray,
                       keypoint_vis: np.ndarray | None, layers: np.ndarray,
                       colors: list[ColorLike | None] | None, geoms: list[Shape | None],
-                      flags: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+                      flags: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+                      row_of: dict[str, int] | None = None) -> None:
         n = kinds.size
-        row_of = dict(zip(uids, range(n), strict=True))
-        if len(row_of) != n:
-            raise ValueError("shape uids must be unique")
-        if isinstance(labels, tuple):
-            label_names, label_codes = labels
-            labels = [label_names[i] for i in label_codes.tolist()]
-        else:
-            label_codes, label_names = _codes(labels)
+        label_codes, label_names = labels
         with self.lock:
             self._mask_windows.clear()
             # Room to grow, so the first edits do not copy every vertex.
-            self._alloc(n + n // 8 + 64, int(counts.sum()) * 9 // 8 + 4096)
+            total = int(counts.sum())
+            self._alloc(n + n // 8 + 64, total * 9 // 8 + 4096)
             self.n = n
             self.kinds[:n] = kinds
             self.params[:n] = params
             self.vcount[:n] = counts
-            self.vstart[:n] = np.cumsum(counts) - counts
-            self.vused = int(counts.sum())
-            # Corners of boxes and rotated boxes, all at once.
+            starts = np.cumsum(counts) - counts
+            self.vstart[:n] = starts
+            self.vused = total
+            # Vertices go in as 16-byte (x, y) pairs: numpy moves those far faster than rows.
+            pairs = self.verts.view(np.complex128)[:, 0]
             boxy = np.flatnonzero((kinds == BOX) | (kinds == ROTATED_BOX))
+            corners = _corners(kinds[boxy], params[boxy])
             if boxy.size:
-                self.verts[ragged_arange(self.vstart[boxy], counts[boxy])] = \
-                    _corners(kinds[boxy], params[boxy]).reshape(-1, 2)
+                pairs[ragged_arange(starts[boxy], counts[boxy])] = \
+                    corners.reshape(-1, 2).view(np.complex128)[:, 0]
             if point_rows.size:
-                self.verts[ragged_arange(self.vstart[point_rows], counts[point_rows])] = flat
-            self.vis[: self.vused] = 2
+                pairs[ragged_arange(starts[point_rows], counts[point_rows])] = \
+                    np.ascontiguousarray(flat).view(np.complex128)[:, 0]
+            self.vis[:total] = 2
             if keypoint_rows.size and keypoint_vis is not None:
-                self.vis[ragged_arange(self.vstart[keypoint_rows], counts[keypoint_rows])] = \
+                self.vis[ragged_arange(starts[keypoint_rows], counts[keypoint_rows])] = \
                     keypoint_vis
-            self._bounds_from_vertices(np.flatnonzero(counts > 0))
-            self.uids, self.labels, self.geoms = uids, labels, geoms
+            self._initial_bounds(boxy, corners, point_rows, flat)
+            self.uids, self.geoms = uids, geoms
             self.color_given = colors if colors is not None else [None] * n
-            self.row_of = row_of
+            self._row_of = row_of
             label_ids = np.array([self.label_index(lb) for lb in label_names], dtype=np.int32)
-            self.label[:n] = label_ids[label_codes]
+            self.label[:n] = label_ids[label_codes] if n else 0
             if colors is not None and any(c is not None for c in colors):
                 self.override[:n] = [0 if c is None else argb(c) for c in colors]
             self.layer[:n] = layers
-            self.selected[:n], self.hidden[:n], self.locked[:n] = flags
+            if flags is not None:
+                self.selected[:n], self.hidden[:n], self.locked[:n] = flags
             self.alive[:n] = True
             self.z[:n] = np.arange(n)
             self._next_z = n
@@ -162,16 +169,40 @@ class BulkLoading(_Base):
             self.index.prepare(self.bounds, np.arange(n))
             self._changed(None)
 
-    def _bounds_from_vertices(self, rows: np.ndarray) -> None:
+    def _initial_bounds(self, boxy: np.ndarray, corners: np.ndarray, point_rows: np.ndarray,
+                        flat: np.ndarray) -> None:
+        """Bounds of freshly loaded rows: boxes from their (k, 4, 2) corners, point shapes from
+        their vertices (labelled keypoints only), one column at a time."""
+        if boxy.size:
+            # Four corners compared pairwise: numpy's reductions over an axis this short are slow.
+            x, y = corners[:, :, 0], corners[:, :, 1]
+            lo, hi = np.minimum, np.maximum
+            b = self.bounds
+            b[boxy, 0] = lo(lo(x[:, 0], x[:, 1]), lo(x[:, 2], x[:, 3]))
+            b[boxy, 1] = lo(lo(y[:, 0], y[:, 1]), lo(y[:, 2], y[:, 3]))
+            b[boxy, 2] = hi(hi(x[:, 0], x[:, 1]), hi(x[:, 2], x[:, 3]))
+            b[boxy, 3] = hi(hi(y[:, 0], y[:, 1]), hi(y[:, 2], y[:, 3]))
+        counts = self.vcount[point_rows]
+        nonempty = counts > 0
+        rows, counts = point_rows[nonempty], counts[nonempty]
         if rows.size == 0:
             return
-        starts = self.vstart[rows]
-        pts = self.verts[: self.vused].copy()
-        if (self.kinds[rows] == KEYPOINTS).any():
-            pts[self.vis[: self.vused] == 0] = np.nan  # bounds cover labelled keypoints only
-        lo = np.fmin.reduceat(pts, starts, axis=0)
-        hi = np.fmax.reduceat(pts, starts, axis=0)
-        self.bounds[rows] = np.hstack([lo, hi])
+        starts = np.cumsum(counts) - counts
+        kp = self.kinds[rows] == KEYPOINTS
+        columns = flat.T.copy()  # x and y each in one run: reduceat is quickest so
+        if kp.any():
+            hidden = np.zeros(len(flat), dtype=bool)
+            hidden[ragged_arange(starts[kp], counts[kp])] = \
+                self.vis[ragged_arange(self.vstart[rows[kp]], counts[kp])] == 0
+            columns[:, hidden] = np.nan  # bounds cover labelled keypoints only
+        lo = np.fmin.reduceat(columns, starts, axis=1)
+        hi = np.fmax.reduceat(columns, starts, axis=1)
+        b = self.bounds
+        b[rows, 0], b[rows, 1], b[rows, 2], b[rows, 3] = lo[0], lo[1], hi[0], hi[1]
+
+
+def _flags(items: list[CanvasShape], name: str) -> np.ndarray:
+    return np.array([getattr(s, name) for s in items], dtype=bool)
 
 
 def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -190,8 +221,11 @@ def _corners(kinds: np.ndarray, params: np.ndarray) -> np.ndarray:
     if box.any():
         x0, y0 = p[box, 0], p[box, 1]
         x1, y1 = x0 + p[box, 2], y0 + p[box, 3]
-        out[box] = np.stack([np.stack([x0, y0], -1), np.stack([x1, y0], -1),
-                             np.stack([x1, y1], -1), np.stack([x0, y1], -1)], 1)
+        b = out[box] if not box.all() else out
+        b[:, 0, 0], b[:, 0, 1], b[:, 1, 0], b[:, 1, 1] = x0, y0, x1, y0
+        b[:, 2, 0], b[:, 2, 1], b[:, 3, 0], b[:, 3, 1] = x1, y1, x0, y1
+        if not box.all():
+            out[box] = b
     if rot.any():
         a = np.radians(p[rot, 4])
         c, s = np.cos(a)[:, None], np.sin(a)[:, None]

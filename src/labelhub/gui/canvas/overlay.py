@@ -136,8 +136,9 @@ def draw_stroke(painter: QPainter, points: QPolygonF, color: QColor, *, closed: 
 
 
 def draw_handles(painter: QPainter, view: View, grips: Sequence[Handle], color: QColor,
-                 hot: Handle | None = None) -> None:
-    """Square grips for corners and edges, round ones for vertices and rotation."""
+                 hot: Handle | None = None, picked: int | None = None) -> None:
+    """Square grips for corners and edges, round ones for vertices and rotation; the vertex
+    ``picked`` (the one keypoint commands act on) gets a ring in the shape's colour."""
     pen = QPen(DARK, 1.2)
     pen.setCosmetic(True)
     for h in grips:
@@ -150,6 +151,13 @@ def draw_handles(painter: QPainter, view: View, grips: Sequence[Handle], color: 
             painter.drawEllipse(QPointF(wx, wy), r, r)
         else:
             painter.drawRect(QRectF(wx - r, wy - r, 2 * r, 2 * r))
+        if h.role == "vertex" and h.index == picked:
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            for ring_color, width in ((DARK, 4.0), (WHITE, 2.0)):  # readable on any picture
+                ring = QPen(ring_color, width)
+                ring.setCosmetic(True)
+                painter.setPen(ring)
+                painter.drawEllipse(QPointF(wx, wy), r + 4.0, r + 4.0)
 
 
 def draw_rotate_stem(painter: QPainter, view: View, shape: RotatedBox, grip: Handle,

@@ -298,6 +298,32 @@ def delete_vertex(shape: Shape, index: int) -> Shape | None:
     return type(shape)(tuple(pts))
 
 
+def with_visibility(shape: Keypoints, index: int, visibility: int) -> Keypoints:
+    """The keypoints with point ``index`` flagged ``visibility`` (COCO: 2 visible, 1 occluded,
+    0 not labelled). A point labelled again keeps the place it had when it was unlabelled; one
+    never placed (COCO writes those at 0, 0) goes to the middle of the labelled points, to be
+    dragged where it belongs."""
+    pts = list(shape.points)
+    vis = list(shape.visibility)
+    if vis[index] == NOT_LABELLED and visibility != NOT_LABELLED and pts[index] == (0.0, 0.0):
+        placed = [p for p, v in zip(pts, vis, strict=False) if v > NOT_LABELLED]
+        if placed:
+            pts[index] = (sum(p[0] for p in placed) / len(placed),
+                          sum(p[1] for p in placed) / len(placed))
+    vis[index] = visibility
+    return Keypoints(tuple(pts), tuple(vis))
+
+
+def nearest_keypoint(shape: Keypoints, x: float, y: float, reach: float) -> int | None:
+    """The labelled point of ``shape`` nearest to image point (x, y) within ``reach``."""
+    best, best_d = None, reach
+    for i, ((px, py), v) in enumerate(zip(shape.points, shape.visibility, strict=False)):
+        d = math.hypot(px - x, py - y)
+        if v > NOT_LABELLED and d <= best_d:
+            best, best_d = i, d
+    return best
+
+
 def clip_to_image(shape: Shape, width: float, height: float) -> Shape:
     """A freshly drawn box or point shape kept inside the image [0, W] x [0, H]."""
     def clamp(px: float, py: float) -> tuple[float, float]:

@@ -62,12 +62,11 @@ class GridIndex:
         self._overflow.clear()
         self._overflow_array = None
         self._all = rows
-        b = bounds[rows]
-        with np.errstate(invalid="ignore"):
-            finite = b[np.isfinite(b).all(axis=1)]
-        self._extent = (float(finite[:, 0].min()), float(finite[:, 1].min()),
-                        float(finite[:, 2].max()), float(finite[:, 3].max())) \
-            if finite.size else None
+        b = bounds[: rows.size] if rows.size and rows[-1] == rows.size - 1 else bounds[rows]
+        # fmin and fmax pass over the rows without bounds (NaN).
+        extent = (np.fmin.reduce(b[:, 0], initial=np.nan), np.fmin.reduce(b[:, 1], initial=np.nan),
+                  np.fmax.reduce(b[:, 2], initial=np.nan), np.fmax.reduce(b[:, 3], initial=np.nan))
+        self._extent = None if np.isnan(extent).any() else tuple(float(v) for v in extent)
 
     def build(self, bounds: np.ndarray, rows: np.ndarray) -> None:
         """Index ``rows`` of ``bounds`` (an (N, 4) array of x0, y0, x1, y1) now."""
@@ -77,12 +76,17 @@ class GridIndex:
         self._overflow_array = None
         self._built_count = rows.size
         self._all = rows
+        b = bounds[rows]
+        # Rows without bounds (an emptied mask, keypoints with nothing labelled) meet no
+        # rectangle: they stay out of the grid.
+        finite = np.isfinite(b).all(axis=1)
+        if not finite.all():
+            rows, b = rows[finite], b[finite]
         if rows.size == 0:
             self._gw = self._gh = 0
             self._rows = self._big = np.zeros(0, dtype=np.int64)
             self._cell_start = np.zeros(1, dtype=np.int64)
             return
-        b = bounds[rows]
         x0, y0 = float(b[:, 0].min()), float(b[:, 1].min())
         x1, y1 = float(b[:, 2].max()), float(b[:, 3].max())
         span_w, span_h = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
@@ -134,6 +138,13 @@ class GridIndex:
                                                count=len(self._overflow))
         return self._overflow_array
 
+    def ensure_built(self) -> None:
+        """Build the grid now if it is still waiting (see prepare)."""
+        if self._pending is not None:
+            overflow = set(self._overflow)
+            self.build(*self._pending)
+            self._overflow |= overflow
+
     def query(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
         """Candidate rows for the rectangle [x0, x1] x [y0, y1] (unique, unordered)."""
         if self._pending is not None:
@@ -145,9 +156,7 @@ class GridIndex:
                 if not self._overflow:
                     return self._all
                 return np.unique(np.concatenate([self._all, self._overflow_rows()]))
-            overflow = set(self._overflow)
-            self.build(*self._pending)
-            self._overflow |= overflow
+            self.ensure_built()
         extra = self._overflow_rows()
         if self._gw == 0:
             return extra

@@ -62,8 +62,25 @@ class RenderBatch:
         return int(self.rows.size)
 
 
+class LabelColumn:
+    """The label of each row, read from the store's label codes (no list of 100,000 names)."""
+
+    def __init__(self, store: ShapeStore) -> None:
+        self._store = store
+
+    def __getitem__(self, row: int) -> str:
+        return self._store.label_names[int(self._store.label[row])]
+
+    def __len__(self) -> int:
+        return self._store.n
+
+
 class ShapeStore(BulkLoading):
-    """All shapes of the item on the canvas, in columns."""
+    """All shapes of the item on the canvas, in columns.
+
+    ``row_of`` (uid -> row of the shapes on the canvas) is built when first needed: opening an
+    item with 100,000 shapes does not wait for a dictionary that only an edit or a hover uses.
+    """
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -82,6 +99,7 @@ class ShapeStore(BulkLoading):
         self.skeletons: dict[str, Skeleton] = {}
         self._mask_windows: dict[int, tuple[Mask, MaskWindow]] = {}
         self.index = GridIndex()
+        self.labels = LabelColumn(self)
         self.set_layer(Layer("default"))
         self.clear()
 
@@ -92,10 +110,9 @@ class ShapeStore(BulkLoading):
         with self.lock:
             self._alloc(0, 0)
             self.uids: list[str] = []
-            self.labels: list[str] = []
             self.geoms: list[Shape | None] = []
             self.color_given: list[ColorLike | None] = []
-            self.row_of: dict[str, int] = {}
+            self._row_of: dict[str, int] | None = {}
             self._next_z = 0
             self._mask_windows.clear()
             self.index.build(self.bounds, np.zeros(0, dtype=np.int64))
@@ -120,6 +137,31 @@ class ShapeStore(BulkLoading):
         self.verts = np.zeros((verts, 2))
         self.vis = np.zeros(verts, dtype=np.uint8)
         self.vused = 0
+
+    @property
+    def row_of(self) -> dict[str, int]:
+        """The row of every shape on the canvas, by uid."""
+        index = self._row_of
+        if index is None:
+            with self.lock:
+                n = self.n
+                alive = self.alive[:n]
+                if alive.all():
+                    index = dict(zip(self.uids, range(n), strict=True))
+                else:
+                    rows = np.flatnonzero(alive).tolist()
+                    index = dict(zip(map(self.uids.__getitem__, rows), rows, strict=True))
+                if len(index) != int(np.count_nonzero(alive)):
+                    raise ValueError("shape uids must be unique")
+                self._row_of = index
+        return index
+
+    def prepare_for_edits(self) -> None:
+        """Build what pointing and editing need and a first frame does not (the uid index, the
+        grid): called once the item is shown, so that neither waits for the other."""
+        with self.lock:
+            self.index.ensure_built()
+            _ = self.row_of
 
     def _grow_rows(self, need: int) -> None:
         cap = len(self.alive)
@@ -248,7 +290,6 @@ class ShapeStore(BulkLoading):
             self._grow_rows(row + 1)
             self.n += 1
             self.uids.append(cs.uid)
-            self.labels.append(cs.label)
             self.geoms.append(cs.shape)
             self.color_given.append(cs.color)
             self.row_of[cs.uid] = row
@@ -292,7 +333,6 @@ class ShapeStore(BulkLoading):
     def set_label(self, uid: str, label: str) -> None:
         with self.lock:
             row = self.row_of[uid]
-            self.labels[row] = label
             self.label[row] = self.label_index(label)
             self._changed([self._rect(row)])
 
@@ -328,7 +368,7 @@ class ShapeStore(BulkLoading):
     # -- reading -----------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self.row_of)
+        return int(np.count_nonzero(self.alive[: self.n]))
 
     def __contains__(self, uid: object) -> bool:
         return uid in self.row_of
@@ -414,8 +454,8 @@ class ShapeStore(BulkLoading):
         counts = self.vcount[rows]
         starts = self.vstart[rows]
         idx = ragged_arange(starts, counts)
-        hit = shapeops.hit_many(self.kinds[rows], counts, self.verts[idx], self.vis[idx], x, y,
-                                tol)
+        hit = shapeops.hit_many(self.kinds[rows], counts, np.take(self.verts, idx, axis=0),
+                                self.vis[idx], x, y, tol)
         found: list[int] = []
         for i in range(rows.size):
             row = int(rows[i])
@@ -448,7 +488,7 @@ class ShapeStore(BulkLoading):
                 vis = self.vis[first: first + int(offsets[-1])]
             else:
                 idx = ragged_arange(starts, counts)
-                verts, vis = self.verts[idx], self.vis[idx]
+                verts, vis = np.take(self.verts, idx, axis=0), self.vis[idx]
             over = self.override[rows]
             colors = np.where(over != 0, over, self.label_argb[self.label[rows]])
             kinds = self.kinds[rows]

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from labelhub.gui.canvas import raster
-from labelhub.gui.canvas.imagesource import BACKGROUND, ImageSource
+from labelhub.gui.canvas.imagesource import BACKGROUND, ImageSource, fill_background
 from labelhub.gui.canvas.store import Rect, ShapeStore
 from labelhub.gui.canvas.view import DisplayAdjust, View
 
@@ -270,7 +270,7 @@ class ViewCache(QObject):
         source = self.source
         complete = True
         if source is None:
-            pixels[:] = BACKGROUND
+            fill_background(pixels)
         else:
             complete = source.render(pixels, frame.scale, frame.tx, frame.ty, wait=wait)
         self.adjust.apply(pixels)
@@ -317,6 +317,8 @@ class ViewCache(QObject):
         if current is not None and current.generation > result.generation:
             return False
         self.layers[result.kind] = result
+        if result.kind == "image" and self.source is not None:
+            self.source.shown()
         return True
 
     def busy(self) -> bool:
@@ -341,6 +343,7 @@ class ViewCache(QObject):
         if self.source is not None:
             self._image_stale = False
             self.layers["image"] = self._render_image(want, self._generation, wait=True)
+            self.source.shown()
         self._dirty.clear()
 
     def shutdown(self) -> None:

@@ -70,6 +70,7 @@ class CanvasWidget(QWidget, ShapeApi):
     cursorMoved = Signal(float, float)
     viewChanged = Signal()
     toolChanged = Signal(str)
+    vertexPicked = Signal(object)  # (uid, vertex index) clicked with the select tool, or None
     statusMessage = Signal(str)
     imageFailed = Signal(str)
 
@@ -438,6 +439,8 @@ class CanvasWidget(QWidget, ShapeApi):
             self.zoom_at(1.25, centre)
         elif key == Qt.Key.Key_Minus:
             self.zoom_at(0.8, centre)
+        elif plain and key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.delete_command()
         elif plain and key in SHORTCUTS and not self._tool.busy():
             self.set_tool(SHORTCUTS[key])
         else:

@@ -92,6 +92,20 @@ class Tool:
         """A key press; True when the tool used it."""
         return False
 
+    def gesture_key(self, key: int) -> bool:
+        """Whether ``key`` belongs to the gesture in progress (so it goes to the tool even when
+        the owner has bound it to a command): Esc while busy, and each tool's own."""
+        return self.busy() and key == Qt.Key.Key_Escape
+
+    def delete(self) -> bool:
+        """The delete command: the selected shapes (the select tool adds the vertex under the
+        pointer); True if something was deleted."""
+        return self.canvas.delete_selected()
+
+    def picked_keypoint(self) -> tuple[str, int] | None:
+        """The keypoint (shape uid, point index) the keypoint commands act on, if any."""
+        return None
+
     def floating(self) -> list[Floating]:
         """Shapes being changed right now (drawn over the cache, hidden in it)."""
         return []

@@ -200,6 +200,10 @@ class RotatedBoxTool(DrawTool):
         overlay.draw_stroke(painter, edge, color)
 
 
+#: Keys a point-by-point tool reads while a shape is under way.
+_FINISH_KEYS = (Qt.Key.Key_Backspace, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
+
+
 class PolygonTool(DrawTool):
     """Click vertices. Enter or a double click finishes; Backspace drops the last vertex; Esc
     cancels. A polygon also closes when its first vertex is clicked again."""
@@ -215,6 +219,9 @@ class PolygonTool(DrawTool):
 
     def busy(self) -> bool:
         return bool(self.points)
+
+    def gesture_key(self, key: int) -> bool:
+        return self.busy() and key in _FINISH_KEYS
 
     def cancel(self) -> bool:
         had = bool(self.points)
@@ -325,6 +332,10 @@ class KeypointsTool(DrawTool):
 
     def busy(self) -> bool:
         return bool(self.points)
+
+    def gesture_key(self, key: int) -> bool:
+        return (key == Qt.Key.Key_N and bool(self.skeleton_names())) or \
+            (self.busy() and key in _FINISH_KEYS)
 
     def cancel(self) -> bool:
         had = bool(self.points)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter
 
-from labelhub.geometry import Mask, Polygon, Polyline, RotatedBox, Shape
+from labelhub.geometry import Keypoints, Mask, Polygon, Polyline, RotatedBox, Shape
 from labelhub.gui.canvas import overlay, shapeops
 from labelhub.gui.canvas.model import ShapeChanged, ShapesChanged
 from labelhub.gui.canvas.shapeops import Handle
@@ -30,8 +30,9 @@ class SelectTool(Tool):
     """Click picks the topmost shape (Ctrl or Shift toggles it in the selection); dragging a
     selected shape moves the selection; dragging a grip resizes, rotates or moves a vertex;
     dragging on empty space selects the shapes inside the band. Double-click on an outline
-    adds a vertex; Alt+click on a vertex (or Delete while over it) removes it; Delete removes
-    the selected shapes; arrow keys nudge them by a pixel (Shift: ten)."""
+    adds a vertex; Alt+click on a vertex removes it; arrow keys nudge the selection by a pixel
+    (Shift: ten). Clicking a keypoint picks it for the keypoint visibility commands. Deleting
+    is the canvas' delete command (see :meth:`delete`), whose keys the owner may rebind."""
 
     name, title = "select", "Select and edit"
     cursor = Qt.CursorShape.ArrowCursor
@@ -47,6 +48,8 @@ class SelectTool(Tool):
         self.offset = (0.0, 0.0)
         self.band: QRectF | None = None
         self.hover_grip: tuple[str, Handle] | None = None
+        #: The keypoint last clicked (shape uid, point index): the keypoint commands act on it.
+        self.vertex: tuple[str, int] | None = None
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -99,11 +102,13 @@ class SelectTool(Tool):
             if p.alt and h.role == "vertex":
                 self._delete_vertex(uid, h.index)
                 return
+            keypoint = h.role == "vertex" and isinstance(self.canvas.geometry_of(uid), Keypoints)
+            self._pick((uid, h.index) if keypoint else None)
             self.mode, self.grip = "grip", grip
             self.originals = {uid: self.canvas.geometry_of(uid)}
             self.current = self.originals[uid]
             return
-        uid = self.canvas.shape_at(p.x, p.y)
+        uid = self.pick_at(p)
         if uid is None:
             if not (p.ctrl or p.shift):
                 self.canvas.select(())
@@ -211,7 +216,53 @@ class SelectTool(Tool):
             cursor = Qt.CursorShape.ArrowCursor
         self.canvas.setCursor(cursor)
 
+    # -- keypoints -----------------------------------------------------------------------------
+
+    def pick_at(self, p: Pointer) -> str | None:
+        """The topmost shape under the pointer; on a skeleton, the keypoint under the pointer
+        becomes the picked vertex (else the pick is dropped)."""
+        uid = self.canvas.shape_at(p.x, p.y)
+        picked = None
+        if uid is not None:
+            shape = self.canvas.geometry_of(uid)
+            if isinstance(shape, Keypoints):
+                index = shapeops.nearest_keypoint(shape, p.x, p.y, GRIP_PX / self.canvas.view.scale)
+                if index is not None:
+                    picked = (uid, index)
+        self._pick(picked)
+        return uid
+
+    def _pick(self, vertex: tuple[str, int] | None) -> None:
+        if vertex != self.vertex:
+            self.vertex = vertex
+            self.canvas.vertexPicked.emit(vertex)
+
+    def picked_keypoint(self) -> tuple[str, int] | None:
+        """The keypoint the visibility commands act on: the one under the pointer, else the
+        one last clicked while its skeleton is still selected."""
+        if self.hover_grip is not None and self.hover_grip[1].role == "vertex":
+            uid, h = self.hover_grip
+            if uid in self.canvas.store and isinstance(self.canvas.geometry_of(uid), Keypoints):
+                return uid, h.index
+        if self.vertex is not None:
+            uid, index = self.vertex
+            if uid in self.canvas.store and uid in self.canvas.selected_uids():
+                shape = self.canvas.geometry_of(uid)
+                if isinstance(shape, Keypoints) and index < len(shape.points):
+                    return uid, index
+        return None
+
     # -- keys ----------------------------------------------------------------------------------
+
+    def delete(self) -> bool:
+        """The delete command: the vertex under the pointer if there is one, else the selected
+        shapes. Nothing during a gesture."""
+        if self.mode is not None:
+            return False
+        if self.hover_grip is not None and self.hover_grip[1].role == "vertex":
+            self._delete_vertex(self.hover_grip[0], self.hover_grip[1].index)
+            return True
+        return self.canvas.delete_selected()
 
     def _delete_vertex(self, uid: str, index: int) -> None:
         old = self.canvas.geometry_of(uid)
@@ -227,14 +278,10 @@ class SelectTool(Tool):
             if self.cancel():
                 return True
             if self.canvas.selected_uids():
+                self._pick(None)
                 self.canvas.select(())
                 return True
             return False
-        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.mode is None:
-            if self.hover_grip is not None and self.hover_grip[1].role == "vertex":
-                self._delete_vertex(self.hover_grip[0], self.hover_grip[1].index)
-                return True
-            return self.canvas.delete_selected()
         steps = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1),
                  Qt.Key.Key_Down: (0, 1)}
         if key in steps and self.mode is None:
@@ -282,4 +329,5 @@ class SelectTool(Tool):
             if isinstance(shape, RotatedBox):
                 overlay.draw_rotate_stem(painter, view, shape, grips[-1], color)
             hot = self.hover_grip[1] if self.hover_grip and self.hover_grip[0] == uid else None
-            overlay.draw_handles(painter, view, grips, color, hot)
+            picked = self.vertex[1] if self.vertex and self.vertex[0] == uid else None
+            overlay.draw_handles(painter, view, grips, color, hot, picked)
