@@ -111,6 +111,7 @@ def test_without_a_cache_folder_the_image_is_held_in_memory(qtbot, wide_jpeg) ->
     canvas.zoom_to(1.0)
     canvas.center_on(32_900, 900)
     assert close_to(shown(canvas, 32_900, 900), expected(32_900, 900))
+    canvas.image_source.wait()  # the full decode ends inside the test, not during teardown
 
 
 def test_huge_jpegs_are_decoded_in_bands(tmp_path, wide_jpeg, monkeypatch) -> None:

@@ -177,7 +177,8 @@ class MemoryImage(ImageSource):
             if self.closed:
                 return
             self._install(opaque_rgb32(open_oriented(path)))
-            self.changed.emit()
+            if not self.closed:
+                self.changed.emit()
         except LabelHubError as exc:
             self.error = str(exc)
             self.failed.emit(str(exc))
