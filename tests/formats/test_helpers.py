@@ -10,7 +10,7 @@ import pytest
 
 from labelhub.errors import InvalidInput
 from labelhub.formats import AnnotationRecord, ClassSpec, ImageRecord, Item, _yaml, write_dataset
-from labelhub.formats._common import attribute_text, attribute_value, norm, num
+from labelhub.formats._common import attribute_text, attribute_value, norm, norm_text, num
 from labelhub.formats._outline import mask_to_polygon_points, min_area_rect, outline_loops
 from labelhub.formats.model import AttributeSpec
 from labelhub.formats.safety import name_problem, resolve_relative
@@ -78,6 +78,31 @@ def test_number_text_reads_back_exactly() -> None:
         assert float(num(v)) == v
     assert num(12.0) == "12" and num(-0.0) == "0"
     assert norm(0.5) == "0.5" and norm(1.0) == "1" and norm(1 / 3) == "0.3333333333"
+
+
+def test_label_lines_normalised_at_once_read_as_norm_writes_each_value() -> None:
+    rng = np.random.default_rng(4)
+    values = [0.0, -0.0, 1.0, 0.5, 1e-11, -1e-11, 5e-11, -5e-11, 10.0, 100.25, 1 / 3,
+              *rng.uniform(-2, 2, 3000), *np.round(rng.uniform(0, 1, 3000), 4)]
+    rows = [values[i:i + 5] for i in range(0, len(values), 5)]
+    text = "".join(("%d\0%.10f" + " %.10f" * (len(r) - 1)) % (i % 12, *r) + "\n"
+                   for i, r in enumerate(rows))
+    assert norm_text(text) == "".join(
+        " ".join([str(i % 12), *(norm(v) for v in r)]) + "\n" for i, r in enumerate(rows))
+
+
+def test_writing_into_a_folder_keeps_what_it_holds(tmp_path: Path) -> None:
+    (tmp_path / "labels" / "train").mkdir(parents=True)
+    (tmp_path / "labels" / "train" / "mine.txt").write_text("mine")
+    (tmp_path / "notes.txt").write_text("notes")
+    items = [Item(ImageRecord("a.jpg", 10, 10, "train"), [AnnotationRecord("a.jpg", "a", Box(1, 1, 2, 2))])]
+    result = write_dataset("yolo", tmp_path, [ClassSpec(0, "a")], items, {"yolo_task": "detect"})
+    assert result.files == ["data.yaml", "labels/train/a.txt", "train.txt"]
+    assert (tmp_path / "labels" / "train" / "mine.txt").read_text() == "mine"
+    assert (tmp_path / "labels" / "train" / "a.txt").read_text() == "0 0.2 0.2 0.2 0.2\n"
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == [
+        "data.yaml", "labels/train/a.txt", "labels/train/mine.txt", "notes.txt", "train.txt"]
+    assert set(result.sha256) == {"data.yaml", "labels/train/a.txt"}  # the files written whole
 
 
 def test_attribute_text() -> None:

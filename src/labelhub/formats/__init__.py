@@ -30,6 +30,7 @@ from labelhub.formats.model import (
     Problem,
     ProblemsFound,
     ReadOptions,
+    StoredAnnotations,
     WriteResult,
     count_kinds,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "Problem",
     "ProblemsFound",
     "ReadOptions",
+    "StoredAnnotations",
     "WriteResult",
     "check_zip",
     "count_kinds",

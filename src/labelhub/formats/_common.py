@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -12,6 +13,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
@@ -32,10 +34,11 @@ from labelhub.formats.model import (
     Problem,
     ProblemsFound,
     Progress,
+    StoredAnnotations,
     WriteResult,
 )
 from labelhub.formats.safety import inside, name_problem
-from labelhub.geometry import SHAPE_KINDS
+from labelhub.geometry import EDGE_TOLERANCE, SHAPE_KINDS
 
 # --------------------------------------------------------------------------- numbers and text
 
@@ -56,6 +59,23 @@ def norm(value: float) -> str:
     1e-6 px on images up to 20000 px."""
     text = f"{float(value):.10f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+# Passes of norm_text, each with a plain replacement (a group reference in the replacement
+# would cost a Python call per match): zeros after the last other digit of a fraction, then a
+# fraction of zeros with its point, then "-0"; the class number ends at the \0 after it.
+_TRAILING_ZEROS = re.compile(r"(?<=[1-9])0+(?=[ \n])")
+_ZERO_FRACTION = re.compile(r"\.0+(?=[ \n])")
+_MINUS_ZERO = re.compile(r"(?<=[ \0])-0(?=[ \n])")
+
+
+def norm_text(text: str) -> str:
+    """Label lines ``class\\0value value ...\\n`` (a whole class number, \\0, then values
+    written ``%.10f`` and separated by spaces) with each value as :func:`norm` writes it and a
+    space after the class number: a few passes over the whole text instead of a call per
+    value."""
+    text = _ZERO_FRACTION.sub("", _TRAILING_ZEROS.sub("", text))
+    return _MINUS_ZERO.sub("0", text).replace("\0", " ")
 
 
 def dumps(obj: Any, indent: int | None = None) -> str:
@@ -135,6 +155,20 @@ def basename_stem(name: str) -> str:
     return f"{head}/{stem}" if head else stem
 
 
+# --------------------------------------------------------------------------- export manifests
+
+#: What a LabelHub export's manifest.json always holds (besides the dataset, version, schema...).
+EXPORT_MANIFEST_KEYS = frozenset({"labelhub_version", "manifest_hash", "format", "files"})
+
+
+def is_export_manifest(data: object) -> bool:
+    """Whether a JSON document is the manifest.json of a LabelHub export, known by what it
+    holds whatever the file is called. It describes the export and holds no labels: readers
+    that take JSON files for label files pass over it."""
+    return (isinstance(data, dict) and EXPORT_MANIFEST_KEYS <= data.keys()
+            and isinstance(data["files"], dict))
+
+
 # --------------------------------------------------------------------------- progress / cancel
 
 
@@ -182,36 +216,71 @@ class Output:
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._stage = Path(tempfile.mkdtemp(prefix=".labelhub-export-", dir=self.out_dir))
+        self._root = str(self._stage)
         self._files: set[str] = set()
+        self._folders: set[str] = {""}  # made in the staging folder
+        #: SHA-256 of the files written whole (write_text), by relative path.
+        self.sha256: dict[str, str] = {}
 
     def path(self, rel: str) -> Path:
         """The staging path for output file ``rel`` (recorded as written)."""
+        return Path(self._target(rel))
+
+    def _target(self, rel: str) -> str:
         if name_problem(rel):
             raise InvalidInput(f"cannot write {rel!r}: {name_problem(rel)}")
         if rel in self._files:
             raise InvalidInput(f"two images would both be written to {rel} (names that differ "
                                "only in their extension?)")
         self._files.add(rel)
-        target = self._stage / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target
+        folder = rel.rpartition("/")[0]
+        if folder not in self._folders:  # one mkdir per folder, not per file
+            os.makedirs(os.path.join(self._root, folder), exist_ok=True)
+            self._folders.add(folder)
+        return os.path.join(self._root, rel)
 
     def open(self, rel: str) -> IO[str]:
         """A text file (UTF-8, "\\n" line ends) for output file ``rel``."""
-        return open(self.path(rel), "w", encoding="utf-8", newline="\n")
+        return open(self._target(rel), "w", encoding="utf-8", newline="\n")
 
     def write_text(self, rel: str, text: str) -> None:
-        """Write output file ``rel``."""
-        with self.open(rel) as fh:
-            fh.write(text)
+        """Write output file ``rel`` (UTF-8, its SHA-256 kept in :attr:`sha256`)."""
+        data = text.encode("utf-8")
+        with open(self._target(rel), "wb") as fh:
+            fh.write(data)
+        self.sha256[rel] = hashlib.sha256(data).hexdigest()
+
+    def write_joined(self, rel: str, parts: Iterable[str | Path]) -> None:
+        """Write output file ``rel`` as its ``parts`` one after the other: texts (UTF-8), or
+        scratch files whose bytes are copied; its SHA-256 is kept in :attr:`sha256`."""
+        digest = hashlib.sha256()
+        with open(self._target(rel), "wb") as fh:
+            for part in parts:
+                if isinstance(part, Path):
+                    with open(part, "rb") as src:
+                        for block in iter(lambda: src.read(1 << 16), b""):  # noqa: B023
+                            digest.update(block)
+                            fh.write(block)
+                else:
+                    data = part.encode("utf-8")
+                    digest.update(data)
+                    fh.write(data)
+        self.sha256[rel] = digest.hexdigest()
 
     def scratch(self, name: str) -> Path:
         """A path in the staging area that is not an output file."""
         return self._stage / ".scratch" / name
 
     def commit(self) -> list[str]:
-        """Move every file into the output folder; the sorted relative paths."""
+        """Move every file into the output folder; the sorted relative paths. A top-level
+        folder the output folder does not have yet moves as a whole."""
+        whole = {rel.partition("/")[0] for rel in self._files if "/" in rel}
+        whole = {top for top in whole if not os.path.lexists(self.out_dir / top)}
+        for top in sorted(whole):
+            os.replace(self._stage / top, self.out_dir / top)
         for rel in sorted(self._files):
+            if rel.partition("/")[0] in whole and "/" in rel:
+                continue
             target = self.out_dir / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(self._stage / rel, target)
@@ -267,6 +336,8 @@ class Problems:
 
 def image_size_problem(width: object, height: object) -> str | None:
     """Why an image size is unusable, or None (a missing size is allowed here)."""
+    if type(width) is int and type(height) is int and width > 0 and height > 0:
+        return None  # the common case, answered at once
     for name, v in (("width", width), ("height", height)):
         if v is None:
             continue
@@ -332,32 +403,68 @@ class WriteContext:
             self.problems.add("(export)", image.name, None,
                               f"the image size is needed by {self.target} but is not known")
             ok = False
+        if type(anns) is StoredAnnotations:
+            return self._check_stored(image, anns) and ok
         for i, ann in enumerate(anns):
-            if ann.image != image.name:
-                self.problems.add("(export)", image.name, i,
-                                  f"annotation belongs to image {ann.image!r}")
+            ok &= self._check_annotation(image, i, ann)
+        return ok
+
+    def _check_annotation(self, image: ImageRecord, i: int, ann: AnnotationRecord) -> bool:
+        ok = True
+        if ann.image != image.name:
+            self.problems.add("(export)", image.name, i,
+                              f"annotation belongs to image {ann.image!r}")
+            ok = False
+        if ann.label not in self.by_name:
+            self.problems.add("(export)", image.name, i, f"unknown label {ann.label!r}")
+            return False
+        ok &= self.problems.shape("(export)", image.name, i, ann.shape,
+                                  image.width, image.height)
+        if ann.shape.kind == "keypoints":
+            names = self.by_name[ann.label].keypoint_names
+            if not names and self.target in NEEDS_KEYPOINT_NAMES:
+                self.problems.add(
+                    "(export)", image.name, i,
+                    f"class {ann.label!r} has keypoints but does not name them",
+                )
                 ok = False
-            if ann.label not in self.by_name:
-                self.problems.add("(export)", image.name, i, f"unknown label {ann.label!r}")
+            elif names and len(ann.shape.points) != len(names):
+                self.problems.add(
+                    "(export)", image.name, i,
+                    f"keypoints have {len(ann.shape.points)} points but class "
+                    f"{ann.label!r} names {len(names)}",
+                )
                 ok = False
-                continue
-            ok &= self.problems.shape("(export)", image.name, i, ann.shape,
-                                      image.width, image.height)
-            if ann.shape.kind == "keypoints":
-                names = self.by_name[ann.label].keypoint_names
-                if not names and self.target in NEEDS_KEYPOINT_NAMES:
-                    self.problems.add(
-                        "(export)", image.name, i,
-                        f"class {ann.label!r} has keypoints but does not name them",
-                    )
-                    ok = False
-                elif names and len(ann.shape.points) != len(names):
-                    self.problems.add(
-                        "(export)", image.name, i,
-                        f"keypoints have {len(ann.shape.points)} points but class "
-                        f"{ann.label!r} names {len(names)}",
-                    )
-                    ok = False
+        return ok
+
+    def _check_stored(self, image: ImageRecord, anns: StoredAnnotations) -> bool:
+        """:meth:`check_item`'s checks of stored annotations. A box is not made into a record:
+        it was checked against this image when it was stored (``anns.checked``), or is checked
+        here from its numbers; the records are made, and checked as any, for other shapes and
+        for anything amiss (so the messages are the same)."""
+        entries = anns.entries
+        if anns.image != image.name or not all(
+                map(self.by_name.__contains__, map(itemgetter(0), entries))):
+            return all([self._check_annotation(image, i, a) for i, a in enumerate(anns)])
+        if anns.checked and anns.plain_boxes:
+            return True
+        tol = EDGE_TOLERANCE
+        width, height = image.width, image.height
+        if width is None or height is None:
+            width = height = -1  # no box passes the quick check below: each is checked fully
+        right, bottom = width + tol, height + tol
+        records = None
+        ok = True
+        for i, (_label, _geometry, box, _attributes, _crowd) in enumerate(entries):
+            if box is not None:
+                if anns.checked:
+                    continue
+                x, y, w, h = float(box[0]), float(box[1]), float(box[2]), float(box[3])
+                if (w > 0 and h > 0 and x >= -tol and y >= -tol and x + w <= right
+                        and y + h <= bottom):
+                    continue
+            records = records or anns.records()
+            ok &= self._check_annotation(image, i, records[i])
         return ok
 
     def place(self, name: str, rel: str) -> None:
@@ -370,7 +477,8 @@ class WriteContext:
         self.problems.raise_if_any()
         files = self.out.commit()
         media = {k: sorted(v) for k, v in sorted(self.media.items())}
-        return WriteResult(files=files, media=media, losses=self.tally.losses())
+        return WriteResult(files=files, media=media, losses=self.tally.losses(),
+                           sha256=dict(sorted(self.out.sha256.items())))
 
 
 def find_media(root: Path, candidates: Iterable[str]) -> str | None:

@@ -5,9 +5,11 @@ boxes), ``<polygon>``, ``<polyline>``, ``<points>``, ``<mask>`` (CVAT's run leng
 inside the mask's ``left``/``top``/``width``/``height`` box, starting with a run of zeros),
 ``<skeleton>`` for keypoints (one ``<points>`` per keypoint; ``outside`` is visibility 0,
 ``occluded`` visibility 1) and ``<tag>``. Attributes are ``<attribute name="...">value`` children
-typed by the label declarations in ``<meta>``; ``occluded`` and ``z_order`` are the element's
-own, and ``group_id`` is the annotation's group. Images carry ``subset`` when they have a
-split. The file is written as a stream and read with an incremental parser (DTDs forbidden).
+typed by the label declarations in ``<meta>``; ``occluded`` when true and a whole ``z_order``
+other than 0 are the element's own (any other value of them stays an ``<attribute>``, so false
+and 0 read back as they were), and ``group_id`` is the annotation's group. Images carry
+``subset`` when they have a split. The file is written as a stream and read with an
+incremental parser (DTDs forbidden).
 """
 
 from __future__ import annotations
@@ -146,10 +148,16 @@ def _mask_attrs(mask: Mask) -> list[tuple[str, str]]:
 def _element(ctx: WriteContext, ann: AnnotationRecord) -> str:
     attrs = dict(ann.attributes)
     shape = ann.shape
-    occluded = attrs.pop("occluded", False) is True
-    z_order = attrs.pop("z_order", 0)
+    # occluded: true and a whole z_order other than 0 are the element's own; any other value
+    # (false, 0, text) stays an <attribute>, so it reads back as it was, not as absent.
+    z_order = 0
     head: list[tuple[str, str]] = [("label", ann.label), ("source", "manual")]
     if shape.kind != "tag":
+        occluded = attrs.get("occluded") is True
+        if occluded:
+            del attrs["occluded"]
+        if type(attrs.get("z_order")) is int and attrs["z_order"] != 0:
+            z_order = attrs.pop("z_order")
         head.append(("occluded", "1" if occluded else "0"))
     body: list[str] = []
     if isinstance(shape, Box | RotatedBox):
@@ -175,7 +183,7 @@ def _element(ctx: WriteContext, ann: AnnotationRecord) -> str:
     else:
         tag = "tag"
     if tag != "tag":
-        head.append(("z_order", str(int(z_order)) if isinstance(z_order, int | float) else "0"))
+        head.append(("z_order", str(z_order)))
     if ann.group is not None:
         head.append(("group_id", str(ann.group)))
     for key in sorted(attrs):

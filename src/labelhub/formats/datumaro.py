@@ -28,6 +28,7 @@ from labelhub.formats._common import (
     finish_document,
     image_size_from_file,
     image_size_problem,
+    is_export_manifest,
     split_folder,
     split_from_folder,
     staged,
@@ -240,6 +241,8 @@ class _Reader:
 
     def file(self, rel: str, split: str | None) -> None:
         data = load_json(self.root / rel, self.options.limits, rel)
+        if is_export_manifest(data):  # a LabelHub export's manifest.json: no labels in it
+            return
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
             raise InvalidInput(f'{rel}: not a Datumaro file (no "items" list)')
         version = data.get("dm_format_version", "legacy")

@@ -6,7 +6,9 @@ mask as labelme's ``mask`` shape (a PNG of the mask's bounding box, base64, its 
 at ``points[0]`` and bottom-right pixel at ``points[1]``); rotated box as a polygon, or as
 ``oriented_rectangle`` when asked; image tags as the image-level ``flags``. Annotation
 attributes, scores and the image's split are kept in extra keys (``attributes``, ``score``,
-``split``), which labelme preserves; ``group_id`` is the annotation's group.
+``split``), which labelme preserves; ``group_id`` is the annotation's group; a text
+``description`` attribute is the shape's ``description`` (an empty one stays an attribute).
+A LabelHub export's ``manifest.json`` (known by its content) is not read as a labelme file.
 
 Reading also takes ``line`` (a two-point polyline), ``points`` and ``circle`` (turned into a
 64-sided polygon). ``imagePath`` is resolved against the JSON file's folder and may not leave
@@ -38,6 +40,7 @@ from labelhub.formats._common import (
     finish_document,
     image_size_from_file,
     image_size_problem,
+    is_export_manifest,
     staged,
 )
 from labelhub.formats._outline import rotated_from_corners
@@ -96,9 +99,11 @@ def _shapes(ctx: WriteContext, ann: AnnotationRecord) -> list[dict[str, Any]]:
     if rule.action == DROPPED:
         return []
     attrs = dict(ann.attributes)
-    description = attrs.pop("description", "")
-    if not isinstance(description, str):
-        attrs["description"], description = description, ""
+    description = attrs.get("description")
+    if isinstance(description, str) and description:  # else it stays an attribute, as it was
+        del attrs["description"]
+    else:
+        description = ""
     if isinstance(shape, Box):
         out = [_shape(label, ((shape.x, shape.y), (shape.x + shape.w, shape.y + shape.h)),
                       "rectangle", group, description)]
@@ -209,6 +214,8 @@ class _Reader:
 
     def file(self, rel: str) -> None:
         data = load_json(self.root / rel, self.options.limits, rel)
+        if is_export_manifest(data):  # a LabelHub export's manifest.json: no labels in it
+            return
         if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
             self.problems.add(rel, None, None, 'not a labelme file (no "shapes" list)')
             return

@@ -9,7 +9,8 @@ return equals the plan.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -289,21 +290,48 @@ class LossTally:
         self._classes = {c.name: c for c in classes}
         self._counts: dict[tuple[str, str], int] = {}
         self._rules: dict[tuple[str, str], Rule] = {}
+        self._pending: dict[str, list[str]] = {}  # see rule_each
+        #: Classes whose attributes the target has no place for.
+        self._attributes_dropped = frozenset(
+            c.name for c in classes if c.attributes and target in NO_ATTRIBUTES)
 
-    def rule(self, label: str, kind: str) -> Rule:
-        """The rule for a shape, counted as applied."""
-        rule = rule_for(self.target, kind, self._classes[label], self.options)
+    def peek(self, label: str, kind: str) -> Rule:
+        """The rule for a shape, not counted."""
+        rule = self._rules.get((label, kind))
+        if rule is None:
+            rule = self._rules[(label, kind)] = rule_for(self.target, kind, self._classes[label],
+                                                         self.options)
+        return rule
+
+    def rule(self, label: str, kind: str, count: int = 1) -> Rule:
+        """The rule for a shape, counted as applied (to ``count`` shapes of that kind)."""
         key = (label, kind)
-        self._counts[key] = self._counts.get(key, 0) + 1
-        self._rules[key] = rule
-        if self.target in NO_ATTRIBUTES and self._classes[label].attributes:
+        rule = self._rules.get(key) or self.peek(label, kind)
+        self._counts[key] = self._counts.get(key, 0) + count
+        if label in self._attributes_dropped:
             akey = (label, "attributes")
-            self._counts[akey] = self._counts.get(akey, 0) + 1
+            self._counts[akey] = self._counts.get(akey, 0) + count
             self._rules[akey] = Rule(DROPPED, _attributes_detail(self.target))
         return rule
 
+    def rule_each(self, labels: Iterable[str], kind: str) -> None:
+        """Count a shape of ``kind`` for each of ``labels``, as :meth:`rule` would one by one;
+        the labels are kept and counted together (a writer of millions of boxes makes one call
+        per image instead of one per box)."""
+        pending = self._pending.setdefault(kind, [])
+        pending.extend(labels)
+        if len(pending) > 100_000:
+            self._count_pending()
+
+    def _count_pending(self) -> None:
+        for kind, labels in self._pending.items():
+            for label, n in Counter(labels).items():
+                self.rule(label, kind, n)
+        self._pending.clear()
+
     def losses(self) -> list[Loss]:
         """The tally in the plan's order (class, then kind, then attributes)."""
+        self._count_pending()
         kind_rank = {k: i for i, k in enumerate((*SHAPE_KINDS, "attributes"))}
         out = []
         for (label, kind), n in sorted(

@@ -9,13 +9,14 @@ with its annotations), so a caller can stream a dataset of any size through them
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from labelhub.errors import InvalidInput
-from labelhub.geometry import Shape
+from labelhub.geometry import Box, BoxNumbers, Shape, shape_from_dict
 
 #: ``progress(done, total, message)``; total is 0 when it is not known in advance.
 Progress = Callable[[int, int, str], None]
@@ -121,6 +122,67 @@ def annotation_record(
     s_group(record, group)
     s_uid(record, uid)
     return record
+
+
+#: One annotation as a store keeps it: its label class name, its shape as the JSON text of
+#: ``to_dict()``, that box's four number texts (:func:`~labelhub.geometry.box_json_numbers`) or
+#: None, its attributes (None for none) and its crowd flag.
+StoredEntry = tuple[str, str, BoxNumbers | None, Mapping[str, Any] | None, bool]
+
+
+class StoredAnnotations(Sequence[AnnotationRecord]):
+    """One image's annotations as a store keeps them (``entries``), made into
+    :class:`AnnotationRecord` values only when they are looked at.
+
+    A writer that knows this type writes a box straight from the texts of its numbers, which
+    are exactly the ``repr`` of its floats, so the file is the same as from the records, without
+    making a shape and a record and formatting floats for each of millions of boxes. Anything
+    else (every writer, for every other shape) sees the records. Records have no uid or group.
+
+    ``plain_boxes``: every entry is a box without attributes. ``checked``: every box was
+    checked against this image's size when it was stored (a project checks each shape it
+    stores), so writers need not check it again. Both are promises of the maker; False is
+    always safe.
+    """
+
+    __slots__ = ("image", "entries", "plain_boxes", "checked", "_records")
+
+    def __init__(self, image: str, entries: list[StoredEntry], plain_boxes: bool = False,
+                 checked: bool = False) -> None:
+        self.image = image
+        self.entries = entries
+        self.plain_boxes = plain_boxes
+        self.checked = checked
+        self._records: list[AnnotationRecord] | None = None
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @overload
+    def __getitem__(self, index: int) -> AnnotationRecord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[AnnotationRecord]: ...
+
+    def __getitem__(self, index: int | slice) -> AnnotationRecord | list[AnnotationRecord]:
+        return self.records()[index]
+
+    def __iter__(self) -> Iterator[AnnotationRecord]:
+        return iter(self.records())
+
+    def records(self) -> list[AnnotationRecord]:
+        """The annotations as records (made once)."""
+        if self._records is None:
+            made = []
+            for label, geometry, box, attributes, crowd in self.entries:
+                if box is not None:
+                    shape: Shape = Box(float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+                else:
+                    shape = shape_from_dict(json.loads(geometry))
+                made.append(annotation_record(self.image, label, shape,
+                                              attributes if attributes else {}, None, crowd))
+            self._records = made
+        return self._records
 
 
 class Item(NamedTuple):
@@ -271,11 +333,14 @@ class WriteResult:
     ``media``: for each image name, where the caller should copy its file (relative paths;
     several for an image in several class folders, none for one the layout has no place for).
     ``losses``: what was converted or dropped, tallied as it was written; it equals the plan.
+    ``sha256``: the SHA-256 of the files the writer knew whole as it wrote them (any other
+    has to be read back to be hashed).
     """
 
     files: list[str] = field(default_factory=list)
     media: dict[str, list[str]] = field(default_factory=dict)
     losses: list[Loss] = field(default_factory=list)
+    sha256: dict[str, str] = field(default_factory=dict)
 
 
 def as_export_options(options: ExportOptions | Mapping[str, Any] | None) -> ExportOptions:

@@ -44,6 +44,9 @@ def _size_text(n: float) -> str:
 # --------------------------------------------------------------------------- names / paths
 
 
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
 def name_problem(name: object) -> str | None:
     """Why ``name`` is not an acceptable relative path inside a dataset, or None if it is.
 
@@ -54,7 +57,7 @@ def name_problem(name: object) -> str | None:
         return f"a file name must be text, got {type(name).__name__}"
     if not name.strip():
         return "a file name is empty"
-    if any(ord(ch) < 32 for ch in name):
+    if _CONTROL.search(name):
         return f"file name {name!r} contains a control character"
     text = name.replace("\\", "/")
     if text.startswith("/") or _DRIVE.match(text):

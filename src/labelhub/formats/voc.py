@@ -9,8 +9,10 @@ Layout written::
 
 Box corners are written as continuous pixel coordinates (``xmin = x``, ``xmax = x + w``), as
 CVAT and Datumaro do, with full precision. ``difficult``, ``truncated`` and ``occluded`` are
-boolean attributes (read back only when set), ``pose`` a text attribute; other attributes go in
-an ``<attributes>`` element (CVAT's VOC extension). Scores are not kept.
+boolean attributes written as VOC's 0/1 elements when true, ``pose`` a text attribute written
+as ``<pose>``; any other value of those (false, "", "Unspecified") and every other attribute go
+in an ``<attributes>`` element (CVAT's VOC extension), so each reads back as it was. Scores are
+not kept.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from labelhub.formats.model import (
     LabelDocument,
     Progress,
     ReadOptions,
+    StoredAnnotations,
     WriteResult,
     as_read_options,
 )
@@ -80,13 +83,23 @@ def labelmap_text(classes: Sequence[ClassSpec]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _object_xml(ann: AnnotationRecord, box: Box) -> list[str]:
-    attrs = dict(ann.attributes)
-    lines = ["  <object>", f"    <name>{xml_text(ann.label)}</name>",
-             f"    <pose>{xml_text(str(attrs.pop('pose', 'Unspecified')))}</pose>"]
+def _object_xml(label: str, attributes: Mapping[str, Any] | None,
+                x0: float, y0: float, x1: float, y1: float) -> list[str]:
+    attrs = dict(attributes or {})
+    # A pose VOC can say and the flags that are true go in VOC's own elements; any other value
+    # ("", "Unspecified", false, text) stays in <attributes>, so it reads back as it was.
+    pose = attrs.get("pose")
+    if isinstance(pose, str) and pose == pose.strip() and pose not in ("", "Unspecified"):
+        del attrs["pose"]
+    else:
+        pose = "Unspecified"
+    lines = ["  <object>", f"    <name>{xml_text(label)}</name>",
+             f"    <pose>{xml_text(pose)}</pose>"]
     for flag in _FLAGS:
-        lines.append(f"    <{flag}>{1 if attrs.pop(flag, False) is True else 0}</{flag}>")
-    x0, y0, x1, y1 = box.xyxy()
+        on = attrs.get(flag) is True
+        if on:
+            del attrs[flag]
+        lines.append(f"    <{flag}>{1 if on else 0}</{flag}>")
     lines += ["    <bndbox>", f"      <xmin>{num(x0)}</xmin>", f"      <ymin>{num(y0)}</ymin>",
               f"      <xmax>{num(x1)}</xmax>", f"      <ymax>{num(y1)}</ymax>", "    </bndbox>"]
     if attrs:
@@ -99,19 +112,40 @@ def _object_xml(ann: AnnotationRecord, box: Box) -> list[str]:
     return lines
 
 
+def _record_object(ctx: WriteContext, ann: AnnotationRecord) -> list[str]:
+    if ctx.tally.rule(ann.label, ann.shape.kind).action == DROPPED:
+        return []
+    box = ann.shape.box()
+    assert box is not None
+    return _object_xml(ann.label, ann.attributes, *box.xyxy())
+
+
+def _stored_objects(ctx: WriteContext, anns: StoredAnnotations) -> list[str]:
+    """A stored box from its numbers (no shape or record made); anything else as its record."""
+    lines: list[str] = []
+    records = None
+    for i, (label, _geometry, box, attributes, _crowd) in enumerate(anns.entries):
+        if box is None:
+            records = records or anns.records()
+            lines += _record_object(ctx, records[i])
+        elif ctx.tally.rule(label, "box").action != DROPPED:
+            x, y = float(box[0]), float(box[1])
+            lines += _object_xml(label, attributes, x, y, x + float(box[2]), y + float(box[3]))
+    return lines
+
+
 def _image_xml(ctx: WriteContext, item: Item) -> str:
     image = item.image
     lines = ['<?xml version="1.0" encoding="utf-8"?>', "<annotation>",
              "  <folder>JPEGImages</folder>", f"  <filename>{xml_text(image.name)}</filename>",
              "  <size>", f"    <width>{image.width}</width>",
              f"    <height>{image.height}</height>", "  </size>", "  <segmented>0</segmented>"]
-    for ann in item.annotations:
-        rule = ctx.tally.rule(ann.label, ann.shape.kind)
-        if rule.action == DROPPED:
-            continue
-        box = ann.shape.box()
-        assert box is not None
-        lines += _object_xml(ann, box)
+    anns = item.annotations
+    if type(anns) is StoredAnnotations:
+        lines += _stored_objects(ctx, anns)
+    else:
+        for ann in anns:
+            lines += _record_object(ctx, ann)
     lines.append("</annotation>")
     return "\n".join(lines) + "\n"
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,13 +36,13 @@ from labelhub.formats._common import (
     basename_stem,
     finish_document,
     image_size_from_file,
-    norm,
+    norm_text,
     split_folder,
     split_from_folder,
     staged,
 )
 from labelhub.formats._outline import mask_to_polygon_points, min_area_rect, rotated_from_corners
-from labelhub.formats.losses import DROPPED, YOLO_TASKS, resolve_yolo_task
+from labelhub.formats.losses import DROPPED, NATIVE, YOLO_TASKS, resolve_yolo_task
 from labelhub.formats.model import (
     AnnotationRecord,
     CancelFlag,
@@ -52,6 +53,7 @@ from labelhub.formats.model import (
     LabelDocument,
     Progress,
     ReadOptions,
+    StoredAnnotations,
     WriteResult,
     as_read_options,
     count_kinds,
@@ -73,8 +75,11 @@ def _task(options: ExportOptions, items: Iterable[Item]) -> str:
                        "(plan_export/resolve_yolo_task picks it from the shape counts)")
 
 
-def _line(index: int, values: Iterable[float]) -> str:
-    return " ".join([str(index), *(norm(v) for v in values)])
+def _line(index: int, values: Sequence[float]) -> str:
+    """A label line as :func:`norm_text` takes it (the whole file goes through it)."""
+    if not values:
+        return str(index)
+    return ("%d\0%.10f" + " %.10f" * (len(values) - 1)) % (index, *values)
 
 
 def _box_values(box: Box, w: int, h: int) -> list[float]:
@@ -99,6 +104,9 @@ class _Writer:
         self.ctx = ctx
         self.task = task
         self.lists: dict[str, IO[str]] = {}
+        #: The classes whose boxes are written as they are.
+        self.boxes_native = frozenset(c.name for c in ctx.classes
+                                      if ctx.tally.peek(c.name, "box").action == NATIVE)
         sizes = {len(c.keypoint_names) for c in ctx.classes if c.keypoint_names}
         self.k = sizes.pop() if sizes else 0
         if task == "pose" and not self.k:
@@ -111,9 +119,32 @@ class _Writer:
             self.lists[folder] = self.ctx.out.open(f"{folder}.txt")
         self.lists[folder].write(f"./images/{folder}/{image.name}\n")
         self.ctx.place(image.name, f"images/{folder}/{image.name}")
-        lines = self.lines(item.annotations, int(image.width or 0), int(image.height or 0))
-        text = "".join(line + "\n" for line in lines)
+        w, h = int(image.width or 0), int(image.height or 0)
+        anns = item.annotations
+        if type(anns) is StoredAnnotations and self.task == "detect":
+            lines = self.stored_boxes(anns, w, h)
+        else:
+            lines = None
+        if lines is None:
+            lines = self.lines(anns, w, h)
+        text = norm_text("".join(line + "\n" for line in lines))
         self.ctx.out.write_text(f"labels/{folder}/{basename_stem(image.name)}.txt", text)
+
+    def stored_boxes(self, anns: StoredAnnotations, w: int, h: int) -> list[str] | None:
+        """The detect lines of stored annotations that are all boxes, from their numbers
+        (no shape or record made); None for anything else."""
+        entries = anns.entries
+        if not all(map(itemgetter(2), entries)):
+            return None
+        labels = list(map(itemgetter(0), entries))
+        if not self.boxes_native.issuperset(labels):
+            return None
+        self.ctx.tally.rule_each(labels, "box")
+        index = self.ctx.index
+        # _box_values() written out, the same arithmetic in the same order
+        return [_line(index[label], ((float(x) + float(bw) / 2) / w,
+                                     (float(y) + float(bh) / 2) / h, float(bw) / w, float(bh) / h))
+                for label, _g, (x, y, bw, bh), _a, _c in entries]
 
     def lines(self, anns: Sequence[AnnotationRecord], w: int, h: int) -> list[str]:
         ctx, out = self.ctx, []

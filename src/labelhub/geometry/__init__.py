@@ -11,7 +11,8 @@ column-major) and ``Tag`` "tag" (no geometry).
 
 Each shape offers ``area()``, ``bounds()``, ``box()``, ``translated(dx, dy)``,
 ``validate(image_width=None, image_height=None) -> list[str]`` and ``to_dict()``;
-:func:`shape_from_dict` reads such dicts back (:func:`shapes_from_dicts` many at once).
+:func:`shape_from_dict` reads such dicts back; :func:`box_json_numbers` finds the numbers of
+boxes in their JSON text, many at once.
 """
 
 from labelhub.geometry._common import EDGE_TOLERANCE
@@ -27,14 +28,15 @@ from labelhub.geometry.rle import (
 from labelhub.geometry.serial import (
     SHAPE_KINDS,
     SHAPE_TYPES,
+    BoxNumbers,
     Shape,
+    box_json_numbers,
     boxes_xywh,
     boxes_xyxy,
     pack_boxes,
     polygon_array,
     shape_from_dict,
     shape_to_dict,
-    shapes_from_dicts,
     unpack_boxes,
 )
 from labelhub.geometry.shapes import (
@@ -58,6 +60,7 @@ __all__ = [
     "SHAPE_TYPES",
     "VISIBLE",
     "Box",
+    "BoxNumbers",
     "Keypoints",
     "Mask",
     "Points",
@@ -66,6 +69,7 @@ __all__ = [
     "RotatedBox",
     "Shape",
     "Tag",
+    "box_json_numbers",
     "boxes_xywh",
     "boxes_xyxy",
     "canonical_counts",
@@ -77,7 +81,6 @@ __all__ = [
     "rasterize_polygons",
     "shape_from_dict",
     "shape_to_dict",
-    "shapes_from_dicts",
     "string_to_counts",
     "unpack_boxes",
 ]

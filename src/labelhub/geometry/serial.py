@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -98,34 +99,28 @@ def shape_from_dict(data: Mapping[str, Any]) -> Shape:
     return Tag()
 
 
-_new = object.__new__
-_set_x, _set_y, _set_w, _set_h = (Box.__dict__[k].__set__ for k in ("x", "y", "w", "h"))
+# A box as json.dumps writes its to_dict(), each number as Python writes a float from 1e-4 up to
+# 1e16 (digits, a point, digits). Other numbers ("12", "1e-05") and layouts are left to the JSON
+# parser: rare, and always right.
+_NUMBER = r"(-?[0-9]+\.[0-9]+)"
+_BOX_LINES = re.compile(
+    r'^(?:\{"kind": "box", "x": %s, "y": %s, "w": %s, "h": %s\}|.*)$' % ((_NUMBER,) * 4),
+    re.MULTILINE)
+
+BoxNumbers = tuple[str, str, str, str]
 
 
-def shapes_from_dicts(data: Iterable[Any]) -> list[Shape]:
-    """:func:`shape_from_dict` of each of ``data``, for reading many shapes at once (an export
-    of millions): a box whose four numbers are floats, the form ``to_dict`` writes, is made
-    without the constructor's coercion, which has nothing to do for it. Same values, same
-    errors, several times faster per box."""
-    out: list[Shape] = []
-    append = out.append
-    for d in data:
-        if type(d) is dict and len(d) == 5 and d.get("kind") == "box":
-            try:
-                x, y, w, h = d["x"], d["y"], d["w"], d["h"]
-            except KeyError:
-                append(shape_from_dict(d))
-                continue
-            if type(x) is type(y) is type(w) is type(h) is float:
-                box = _new(Box)
-                _set_x(box, x)
-                _set_y(box, y)
-                _set_w(box, w)
-                _set_h(box, h)
-                append(box)
-                continue
-        append(shape_from_dict(d))
-    return out
+def box_json_numbers(texts: Sequence[str]) -> list[BoxNumbers | None]:
+    """For each JSON text of a shape as a store keeps it (``json.dumps(shape.to_dict())``), the
+    texts of a box's four numbers x, y, w and h; None for any other shape (or a box whose text
+    is laid out otherwise). As json.dumps wrote them, each is exactly ``repr`` of its float:
+    a writer can copy them where it would write the floats, without making or formatting a
+    float, the cheap path for millions of boxes. One regular expression pass for all."""
+    found = _BOX_LINES.findall("\n".join(texts))
+    if len(found) != len(texts):  # a text with a line break of its own: match them one by one
+        found = [_BOX_LINES.fullmatch(t).groups() if "\n" not in t else ("",)  # type: ignore[union-attr]
+                 for t in texts]
+    return [t if t[0] else None for t in found]
 
 
 def shape_to_dict(shape: Shape) -> dict[str, Any]:

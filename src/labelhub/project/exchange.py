@@ -20,30 +20,33 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Text, cast, func, select
+from sqlalchemy import Connection, Text, func, select, type_coerce
 
 from labelhub import __version__
 from labelhub.errors import Cancelled, InvalidInput
 from labelhub.formats import (
     FORMATS,
-    AnnotationRecord,
     ClassSpec,
     ExportOptions,
     ImageRecord,
     Item,
     Loss,
+    StoredAnnotations,
     format_info,
     plan_export,
     resolve_yolo_task,
     write_dataset,
 )
 from labelhub.formats import AttributeSpec as FormatAttribute
-from labelhub.geometry import SHAPE_KINDS, Box, shape_from_dict
+from labelhub.geometry import SHAPE_KINDS, box_json_numbers
 from labelhub.project.labels import CROWD_ATTRIBUTE
 from labelhub.project.schema import LabelClassInfo
 from labelhub.project.versions import VersionInfo, VersionsMixin
@@ -160,16 +163,54 @@ class ExportReport:
                 "items": self.items, "annotations": self.annotations, "media_files": self.media_files}
 
 
-_BOX_KEYS = frozenset(("kind", "x", "y", "w", "h"))
+_NO_ATTRIBUTES = frozenset((None, "{}", "null"))
 
 
-def _shape(text: str) -> Any:
-    """A stored geometry as a shape. The project wrote it from a validated shape, so a box,
-    by far the commonest, is built straight from its four numbers."""
-    data = json.loads(text)
-    if data.get("kind") == "box" and data.keys() == _BOX_KEYS:
-        return Box(data["x"], data["y"], data["w"], data["h"])
-    return shape_from_dict(data)
+def _batch_annotations(conn: Connection, gt: int, images: dict[str, str], labels: dict[str, str],
+                       seq: int) -> dict[str, StoredAnnotations]:
+    """The ground-truth annotations at ``seq`` of a batch of items (``images``: uid -> name)
+    that have a label class (``labels``: class uid -> name), by item uid, in z then drawing
+    order, as the formats' StoredAnnotations: geometry kept as its JSON text, with the texts of
+    a box's numbers found for the whole batch at once (see :func:`box_json_numbers`). Done
+    column by column: a loop over millions of annotations costs by the step."""
+    a = _annotation.c
+    result = conn.execute(
+        select(a.item_uid, a.class_uid, type_coerce(a.geometry, Text),
+               type_coerce(a.attributes, Text), a.z)
+        .where(a.label_set_id == gt, a.item_uid.in_(list(images)), as_of(_annotation, seq))
+        .order_by(a.id), execution_options={"stream_results": False})
+    # The DB-API rows themselves: text and whole numbers need no conversion, and making a
+    # Row object for each of millions of annotations would cost a third of an export.
+    # (Unbuffered: with stream_results SQLAlchemy would already have taken a row.)
+    rows = result.cursor.fetchall()
+    result.close()
+    if any(map(itemgetter(4), rows)):  # drawing order is id order; z, where set, comes first
+        rows.sort(key=itemgetter(4))
+    names = list(map(labels.get, map(itemgetter(1), rows)))
+    if None in names:  # no label class: the plan counts these as dropped
+        rows = [row for row, name in zip(rows, names, strict=True) if name is not None]
+        names = [name for name in names if name is not None]
+    geometry = list(map(itemgetter(2), rows))
+    boxes = box_json_numbers(geometry)
+    texts = list(map(itemgetter(3), rows))
+    plain = set(texts) <= _NO_ATTRIBUTES
+    # None for no attributes: an entry of texts, numbers and None is no container the garbage
+    # collector keeps looking at (with millions of them, its full passes would cost a quarter).
+    if plain:
+        attributes: Iterable[dict[str, Any] | None] = repeat(None)
+        crowds: Iterable[bool] = repeat(False)
+    else:
+        attributes = [None if t in _NO_ATTRIBUTES else json.loads(t) or None for t in texts]
+        crowds = [x is not None and x.get(CROWD_ATTRIBUTE) is True for x in attributes]
+    plain = plain and None not in boxes
+    grouped: defaultdict[str, list[Any]] = defaultdict(list)
+    entries = zip(names, geometry, boxes, attributes, crowds, strict=False)  # some repeat()
+    for item_uid, entry in zip(map(itemgetter(0), rows), entries, strict=True):
+        grouped[item_uid].append(entry)
+    # Checked: the project checks every shape against its image before it stores it.
+    return {uid: StoredAnnotations(images[uid], entries, plain or all(
+        e[2] is not None and not e[3] for e in entries), checked=True)
+        for uid, entries in grouped.items()}
 
 
 def _sha256_file(path: Path) -> str:
@@ -269,7 +310,7 @@ class ExchangeMixin(VersionsMixin):
             dropped = sum(x.count for x in result.losses
                           if x.action == "dropped" and x.kind != "attributes")
             report.items, report.annotations = counter["items"], counter["annotations"] - dropped
-            files = {rel: "" for rel in result.files}
+            files = {rel: result.sha256.get(rel, "") for rel in result.files}
             if with_media:
                 copied = self._copy_media(plan, stage, result.media, total, progress, cancel)
                 files.update(copied)
@@ -300,44 +341,26 @@ class ExchangeMixin(VersionsMixin):
             ds = self._dataset_row(conn, plan.dataset)
             gt = conn.scalar(select(_label_set.c.id).where(_label_set.c.dataset_id == ds.id,
                                                            _label_set.c.kind == "ground_truth"))
-            names = {c.uid: c.name for c in self._classes(conn, ds.id, seq)}
-            rows = conn.execution_options(stream_results=True, yield_per=_BATCH).execute(
+            labels = {c.uid: c.name for c in self._classes(conn, ds.id, seq)}
+            rows = conn.execute(
                 select(_item.c.uid, _item.c.name, _item.c.split, _item.c.meta, _media.c.sha256,
                        _media.c.width, _media.c.height)
                 .join(_media, _media.c.id == _item.c.media_id)
-                .where(_item.c.dataset_id == ds.id, as_of(_item, seq)).order_by(_item.c.name))
+                .where(_item.c.dataset_id == ds.id, as_of(_item, seq)).order_by(_item.c.name)
+                .execution_options(stream_results=True, yield_per=_BATCH))
             for batch in rows.partitions(_BATCH):
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("export cancelled; nothing was written")
-                by_item = self._batch_annotations(conn, gt, [r.uid for r in batch], seq)
-                for r in batch:
-                    anns = []
-                    for uid, class_uid, geometry, attributes in by_item.get(r.uid, ()):
-                        label = names.get(class_uid) if class_uid else None
-                        if label is None:
-                            continue
-                        attrs = {} if attributes in (None, "{}", "null") else json.loads(attributes)
-                        anns.append(AnnotationRecord(r.name, label, _shape(geometry), attrs, uid=uid,
-                                                     iscrowd=attrs.get(CROWD_ATTRIBUTE) is True))
-                    meta = {k: v for k, v in (r.meta or {}).items() if k not in PRIVATE_METADATA}
+                # Rows unpacked as tuples: a Row's attributes cost a caught AttributeError each.
+                by_item = _batch_annotations(conn, gt, dict(map(itemgetter(0, 1), batch)), labels,
+                                             seq)
+                for uid, name, split, meta, sha256, width, height in batch:
+                    anns = by_item.pop(uid, ())
+                    if meta:
+                        meta = {k: v for k, v in meta.items() if k not in PRIVATE_METADATA}
                     counter["items"] += 1
                     counter["annotations"] += len(anns)
-                    yield Item(ImageRecord(r.name, r.width, r.height, r.split, r.sha256, meta), anns)
-
-    @staticmethod
-    def _batch_annotations(conn: Connection, gt: int, uids: list[str], seq: int) -> dict[str, list[Any]]:
-        """The batch's annotations by item: (uid, class uid, geometry JSON text, attributes JSON
-        text), in z then drawing order. JSON is read as text and parsed here, once."""
-        out: dict[str, list[Any]] = {}
-        rows = conn.execute(
-            select(_annotation.c.item_uid, _annotation.c.uid, _annotation.c.class_uid,
-                   cast(_annotation.c.geometry, Text), cast(_annotation.c.attributes, Text))
-            .where(_annotation.c.label_set_id == gt, _annotation.c.item_uid.in_(uids),
-                   as_of(_annotation, seq))
-            .order_by(_annotation.c.item_uid, _annotation.c.z, _annotation.c.id))
-        for item_uid, uid, class_uid, geometry, attributes in rows:
-            out.setdefault(item_uid, []).append((uid, class_uid, geometry, attributes))
-        return out
+                    yield Item(ImageRecord(name, width, height, split, sha256, meta or {}), anns)
 
     def _copy_media(self, plan: ExportPlan, stage: Path, places: dict[str, list[str]], total: int,
                     progress: Progress | None, cancel: threading.Event | None) -> dict[str, str]:

@@ -11,15 +11,12 @@ change.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
-import shutil
-import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from types import SimpleNamespace
@@ -38,10 +35,9 @@ from labelhub.formats import (
     format_info,
     open_dataset,
 )
-from labelhub.formats.safety import walk_files
 from labelhub.geometry import SHAPE_KINDS
 from labelhub.media.probe import sha256_file
-from labelhub.project.exchange import MANIFEST, ExchangeMixin, class_specs
+from labelhub.project.exchange import ExchangeMixin, class_specs
 from labelhub.project.labels import CROWD_ATTRIBUTE, NewAnnotation, attribute_problems
 from labelhub.project.schema import PALETTE, LabelClassInfo, _check_class_values, class_info
 from labelhub.store.tables import Annotation, Item, LabelClass, LabelSet, Media, Member
@@ -139,37 +135,6 @@ def _attribute_dicts(spec: ClassSpec, anns: Sequence[AnnotationRecord]) -> list[
     return list(out.values())
 
 
-def _is_export_manifest(path: Path) -> bool:
-    if not path.is_file() or path.stat().st_size > 64 * 1024**2:
-        return False
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and {"labelhub_version", "manifest_hash", "files"} <= data.keys()
-
-
-@contextmanager
-def _without_export_manifest(root: Path, fmt: str) -> Iterator[Path]:
-    """The labelme reader takes every .json under a folder for a labelme file, LabelHub's own
-    manifest.json included; read a LabelHub export through a folder of hard links without it."""
-    if fmt != "labelme" or not root.is_dir() or not _is_export_manifest(root / MANIFEST):
-        yield root
-        return
-    with tempfile.TemporaryDirectory(prefix="labelhub-import-") as tmp:
-        stage = Path(tmp) / "dataset"
-        for rel in walk_files(root):
-            if rel == MANIFEST:
-                continue
-            target = stage / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(root / rel, target)
-            except OSError:  # another file system
-                shutil.copyfile(root / rel, target)
-        yield stage
-
-
 class LabelImportMixin(ExchangeMixin):
     def import_labels(
         self, dataset: str, path: str | os.PathLike[str], fmt: str, *,
@@ -207,7 +172,6 @@ class LabelImportMixin(ExchangeMixin):
                               coco_ground_truth=str(coco_ground_truth) if coco_ground_truth else None)
         with ExitStack() as stack:
             root = stack.enter_context(open_dataset(source, options.limits))
-            root = stack.enter_context(_without_export_manifest(root, fmt))
             try:
                 doc = info.read(root, options, progress, cancel)
             except ProblemsFound as exc:
