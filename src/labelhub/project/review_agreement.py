@@ -45,6 +45,7 @@ from labelhub.project.review_shapes import (
     tag_category,
     to_shapes,
 )
+from labelhub.store.database import mapped_reads
 from labelhub.store.tables import LabelClass
 
 _class = LabelClass.__table__
@@ -202,7 +203,7 @@ class AgreementMixin(AssignmentsMixin):
             if progress is not None:
                 progress(40 + 60 * done // max(total, 1), 100, message)
 
-        with self._read() as conn:
+        with self._read() as conn, mapped_reads(conn):
             loaded = self._load_agreement(conn, self._dataset_row(conn, dataset), items, reading, cancel)
         return compute_agreement(dataset, loaded, float(iou_threshold), matching, cancel)
 

@@ -23,7 +23,7 @@ from labelhub.errors import ProjectBusy, ProjectOpenError
 APPLICATION_ID = 0x4C624862
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
-MMAP_BYTES = 1 << 30  # at most 1 GiB of the database file is memory-mapped
+MMAP_BYTES = 1 << 30  # a bulk read maps at most 1 GiB of the database file (see mapped_reads)
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, foreign_keys: bool = True) -> None:
@@ -41,11 +41,27 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, foreign_keys: bool = True) -
         cur.execute("PRAGMA synchronous = FULL")
         cur.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         cur.execute("PRAGMA trusted_schema = OFF")
-        # Reads of large projects map the file instead of copying pages through read():
-        # about a quarter less CPU on agreement reads over 100k items. WAL keeps writes safe.
-        cur.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        # No memory map by default: every page a map touches stays in the process's resident
+        # memory (1M items: 2.4 GB instead of 0.3 GB) and its page faults slowed the Assets
+        # grid's scroll frames two- to threefold. Bulk reads turn it on for their duration.
+        cur.execute("PRAGMA mmap_size = 0")
     finally:
         cur.close()
+
+
+@contextmanager
+def mapped_reads(conn: Connection) -> Iterator[Connection]:
+    """Memory-map the database file while a bulk read runs on ``conn`` (SQLite only): about a
+    quarter less CPU when millions of rows are read. The map is dropped afterwards, so its
+    pages do not stay in the process's resident memory."""
+    if conn.dialect.name != "sqlite":
+        yield conn
+        return
+    conn.exec_driver_sql(f"PRAGMA mmap_size = {MMAP_BYTES}")
+    try:
+        yield conn
+    finally:
+        conn.exec_driver_sql("PRAGMA mmap_size = 0")
 
 
 def make_engine(url_or_path: str | Path, *, foreign_keys: bool = True) -> Engine:
