@@ -121,6 +121,57 @@ def test_store_failure_rolls_back_the_whole_batch(lead: Project, images_dir: Pat
     assert lead.audit_verify().ok
 
 
+def test_a_file_changing_during_its_copy_fails_the_import_and_removes_the_copies(
+        lead: Project, images_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copies run on a second thread; the failure of one of them still fails the whole import,
+    names the file, and leaves no copied file behind (the earlier copies are removed)."""
+    from labelhub.media.store import MediaStore
+
+    real_put = MediaStore.put
+    calls: list[Path] = []
+
+    def put(self: MediaStore, src: Path, info, *, durable: bool = True):
+        calls.append(Path(src))
+        if len(calls) == 3:
+            raise InvalidInput(f"{src}: the file changed while it was being imported")
+        return real_put(self, src, info, durable=durable)
+
+    monkeypatch.setattr(MediaStore, "put", put)
+    seq = lead.seq()
+    with pytest.raises(InvalidInput, match="changed while it was being imported") as caught:
+        lead.import_images("photos", [images_dir])
+    assert str(calls[2]) in str(caught.value)
+    assert len(calls) >= 3
+    assert lead.seq() == seq and lead.items("photos") == []
+    assert _media_files(lead.folder) == []
+
+
+def test_copies_are_flushed_with_one_file_system_sync(lead: Project, images_dir: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Linux the copied files are made durable by one syncfs before any row names them; where
+    syncfs is missing, every file is flushed in turn. Both import the same."""
+    import os
+
+    import labelhub.media.store as store
+
+    synced: list[str] = []
+    fsynced: list[int] = []
+    real_syncfs, real_fsync = store._syncfs, os.fsync
+    monkeypatch.setattr(store, "_syncfs", lambda folder: synced.append(str(folder)) or real_syncfs(folder))
+    monkeypatch.setattr(store.os, "fsync", lambda fd: fsynced.append(fd) or real_fsync(fd))
+    first = lead.import_images("photos", [images_dir])
+    if os.uname().sysname == "Linux":
+        assert synced == [str(lead.folder / "media")] and fsynced == []
+    monkeypatch.setattr(store, "_syncfs", lambda folder: False)
+    lead.create_dataset("again")
+    other = images_dir.parent / "other"
+    other.mkdir()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(other / "new.png")
+    second = lead.import_images("again", [other])
+    assert len(fsynced) >= 2  # the new file and its folder
+    assert len(first.imported) == len(lead.items("photos")) and second.imported == ["new.png"]
+
+
 def test_link_in_place(lead: Project, images_dir: Path) -> None:
     lead.import_images("photos", [images_dir], link=True)
     assert _media_files(lead.folder) == []

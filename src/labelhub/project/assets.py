@@ -11,9 +11,10 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from labelhub.errors import Cancelled, InvalidInput, NotFound
-from labelhub.media.probe import BadImage, ImageInfo, iter_image_files, probe_image
+from labelhub.media.probe import ImageInfo, iter_image_files
 from labelhub.media.store import MediaStore
 from labelhub.project.datasets import DatasetsMixin
+from labelhub.project.import_probe import probe_files
 from labelhub.store.tables import ImportBatch, Item, Media
 from labelhub.store.versioned import current, insert_rows, new_uid
 
@@ -125,29 +126,34 @@ class AssetsMixin(DatasetsMixin):
         probed: list[tuple[str, Path, ImageInfo]] = []
         seen: dict[str, str] = {}
         total = len(files)
+        stopped = f"import into {ds_name} cancelled; nothing was imported"
+        folders: dict[Path, Path] = {}
+
+        def real_path(path: Path) -> Path:
+            """``path.resolve()``, resolving each folder once: resolve() looks up every part
+            of the path again for each file (a second of 3,000 files' import)."""
+            if path.is_symlink():
+                return path.resolve()
+            folder = folders.get(path.parent)
+            if folder is None:
+                folder = folders[path.parent] = path.parent.resolve()
+            return folder / path.name
+
         try:
-            for i, (root, path) in enumerate(files):
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled(f"import into {ds_name} cancelled; nothing was imported")
-                if progress:
-                    progress(i, total, path.name)
-                name = path.relative_to(root).as_posix() if root != path else path.name
-                try:
-                    info = probe_image(path)
-                except BadImage as exc:
-                    report.failed.append((str(path), exc.reason))
+            outcomes = probe_files([path for _root, path in files], None if link else store, newly_copied,
+                                   progress=progress, cancel=cancel, cancelled=stopped)
+            for (root, path), (info, reason) in zip(files, outcomes, strict=True):
+                if info is None:
+                    report.failed.append((str(path), reason or "not a usable image"))
                     continue
                 if info.sha256 in seen:
                     report.duplicates.append((str(path), f"same image as {seen[info.sha256]}"))
                     continue
                 seen[info.sha256] = str(path)
-                if not link:
-                    _rel, present = store.put(path, info, durable=False)
-                    if not present:
-                        newly_copied.append(store.path_for(info.sha256, info.ext))
-                probed.append((name, path.resolve(), info))
+                name = path.relative_to(root).as_posix() if root != path else path.name
+                probed.append((name, real_path(path), info))
             if cancel is not None and cancel.is_set():
-                raise Cancelled(f"import into {ds_name} cancelled; nothing was imported")
+                raise Cancelled(stopped)
             if progress:
                 progress(total, total, "saving to the project")
             store.sync(newly_copied)  # the files are on the disk before any row names them
