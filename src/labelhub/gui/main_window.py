@@ -319,12 +319,22 @@ class MainWindow(QMainWindow):
                 continue
             handler(*args)
 
-    def show_item(self, dataset: str, item_uid: str) -> None:
-        """Open one item in the Annotate workspace (from any other workspace)."""
+    def show_item(self, dataset: str, item_uid: str, version: Any = None) -> None:
+        """Open one item in the Annotate workspace (from any other workspace); ``version`` (a
+        VersionInfo): as that dataset version held it, read-only."""
         page = self.workspaces.get("annotate")
         if page is not None and hasattr(page, "show_item"):
             self.set_workspace("annotate")
-            self.workspace("annotate").show_item(dataset, item_uid)  # type: ignore[attr-defined]
+            annotate: Any = self.workspace("annotate")
+            if version is not None:
+                annotate.show_item(dataset, item_uid, version=version)
+            else:
+                annotate.show_item(dataset, item_uid)
+
+    def browse_version(self, dataset: str, version: Any) -> None:
+        """Browse ``dataset`` as ``version`` (a VersionInfo) held it in the Assets workspace."""
+        self.set_workspace("assets")
+        self.assets.show_version(dataset, version)
 
     def close_project(self) -> bool:
         if self.project is None:

@@ -19,7 +19,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import Connection, LargeBinary, Select, cast, func, select, text, union
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    LargeBinary,
+    Select,
+    cast,
+    func,
+    select,
+    text,
+    union,
+)
 from sqlalchemy.exc import OperationalError
 
 from labelhub.project.item_fields import field_ids, tag_ids
@@ -67,10 +77,11 @@ _LOCK = threading.Lock()
 _BUILDING: dict[tuple[str, int, int], threading.Lock] = {}
 
 
-def _read_listing(conn: Connection, scope: _Scope) -> Listing:
+def _read_listing(conn: Connection, scope: _Scope, when: ColumnElement[bool] | None = None) -> Listing:
+    """The dataset's items now, or those ``when`` selects (its state after an earlier change)."""
     sub = (select(_item.c.id, func.coalesce(_item.c.split, "").label("split"),
                   func.coalesce(_item.c.batch_id, 0).label("batch"), _item.c.name)
-           .where(_item.c.dataset_id == scope.dataset_id, current(_item))
+           .where(_item.c.dataset_id == scope.dataset_id, current(_item) if when is None else when)
            .order_by(_item.c.name.asc()).subquery())
     if conn.dialect.name == "sqlite":
         # Five columns of a million rows as five strings, in one pass over the browse index.

@@ -38,6 +38,17 @@ from labelhub.project.core import Tx
 from labelhub.project.datasets import ItemInfo
 from labelhub.project.item_fields import field_keys, field_texts, sync_fields
 from labelhub.project.item_filter import STATUSES, ItemFilter, ItemQuery, check_meta_key
+from labelhub.project.item_past import (
+    batch_ids_at,
+    check_seq,
+    item_ids_at,
+    keys_at,
+    label_counts_at,
+    past_items,
+    split_counts_at,
+    tags_at,
+    uids_of,
+)
 from labelhub.project.item_sets import cached_listing, filtered_by_sets, member_of, status_sets
 from labelhub.project.review_base import ACCEPTED, OPEN_STATES, UNASSIGNED, _ItemWork
 from labelhub.project.schema import SchemaMixin
@@ -51,7 +62,7 @@ from labelhub.store.tables import (
     Media,
     Member,
 )
-from labelhub.store.versioned import current
+from labelhub.store.versioned import as_of, current
 
 _item = Item.__table__
 _media = Media.__table__
@@ -293,17 +304,24 @@ class ItemsMixin(SchemaMixin):
         return np.fromiter(conn.execute(stmt).scalars(), dtype=np.int64)
 
     # ----------------------------------------------------------------------- public API
-    def item_ids(self, dataset: str, query: ItemQuery | None = None, *, limit: int | None = None) -> np.ndarray:
+    def item_ids(self, dataset: str, query: ItemQuery | None = None, *, limit: int | None = None,
+                 at_seq: int | None = None) -> np.ndarray:
         """Row ids of the dataset's current items matching ``query``, in its order (int64).
 
         In name order every filter is answered from the dataset's listing held in memory (row
         ids, splits, batches and names, read once per change) and sets of row ids from
         indexes, instead of testing each of a million items in SQL (``item_sets``). The first
         rows of the unfiltered listing come from the browse index with a LIMIT.
+
+        ``at_seq``: the items as they stood right after that change (a dataset version's
+        ``seq``), filtered and sorted the same way, except that review states and annotators
+        are not versioned: filtering or sorting by them is refused (``item_past``).
         """
         query = query or ItemQuery()
         with self._read() as conn:
             scope = self._scope(conn, dataset)
+            if at_seq is not None:
+                return item_ids_at(self, conn, scope, query, at_seq, limit)
             if query.sort == "name" and not (limit is not None and query.filter.empty):
                 ids = filtered_by_sets(self, conn, scope, query)
                 return ids[:limit] if limit is not None else ids
@@ -312,34 +330,49 @@ class ItemsMixin(SchemaMixin):
                 stmt = stmt.limit(limit)
             return self._fetch_ids(conn, stmt)
 
-    def count_items(self, dataset: str, item_filter: ItemFilter | None = None) -> int:
-        """How many current items of the dataset match the filter."""
+    def count_items(self, dataset: str, item_filter: ItemFilter | None = None, *,
+                    at_seq: int | None = None) -> int:
+        """How many current items of the dataset (``at_seq``: then) match the filter."""
         f = item_filter or ItemFilter()
-        if f.empty:
+        if f.empty and at_seq is None:
             return self.dataset(dataset).item_count
-        return len(self.item_ids(dataset, ItemQuery(f)))
+        return len(self.item_ids(dataset, ItemQuery(f), at_seq=at_seq))
 
-    def item_uids(self, dataset: str, query: ItemQuery | None = None) -> list[str]:
-        """Uids of the matching items, in order (for edits of everything a filter shows)."""
+    def item_uids(self, dataset: str, query: ItemQuery | None = None, *,
+                  at_seq: int | None = None) -> list[str]:
+        """Uids of the matching items, in order (for edits of everything a filter shows;
+        ``at_seq``: of the items as they stood then)."""
         query = query or ItemQuery()
         with self._read() as conn:
             scope = self._scope(conn, dataset)
+            if at_seq is not None:
+                return uids_of(conn, item_ids_at(self, conn, scope, query, at_seq))
             ordered = self._ordered(conn, scope, query).add_columns(_item.c.uid)
             return [r.uid for r in conn.execute(ordered)]
 
-    def ids_of_uids(self, dataset: str, uids: Sequence[str]) -> np.ndarray:
-        """Row ids of the current versions of the items ``uids``, in that order (items no
-        longer in the dataset are left out)."""
+    def ids_of_uids(self, dataset: str, uids: Sequence[str], *, at_seq: int | None = None) -> np.ndarray:
+        """Row ids of the current versions of the items ``uids`` (``at_seq``: of the versions
+        they had right after that change), in that order (items not in the dataset then are
+        left out)."""
         found: dict[str, int] = {}
         with self._read() as conn:
             ds = self._dataset_row(conn, dataset)
+            if at_seq is not None:
+                check_seq(conn, at_seq)
+            when = current(_item) if at_seq is None else as_of(_item, at_seq)
             for chunk in _chunks(list(uids)):
                 found.update(conn.execute(select(_item.c.uid, _item.c.id).where(
-                    _item.c.dataset_id == ds.id, current(_item), _item.c.uid.in_(chunk))).all())
+                    _item.c.dataset_id == ds.id, when, _item.c.uid.in_(chunk))).all())
         return np.asarray([found[u] for u in uids if u in found], np.int64)
 
-    def item_columns(self, dataset: str, ids: Sequence[int] | np.ndarray) -> ItemColumns:
-        """Everything a view shows about the items with row ids ``ids``, in that order."""
+    def item_columns(self, dataset: str, ids: Sequence[int] | np.ndarray, *,
+                     at_seq: int | None = None) -> ItemColumns:
+        """Everything a view shows about the items with row ids ``ids``, in that order.
+
+        ``at_seq``: rows of the dataset as it stood right after that change (from
+        ``item_ids(..., at_seq=)``), with their ground-truth label counts then; the review state
+        is not versioned, so their status is "" and they have no annotators.
+        """
         wanted = [int(i) for i in ids]
         by_id: dict[int, Any] = {}
         with self._read() as conn:
@@ -357,8 +390,13 @@ class ItemsMixin(SchemaMixin):
                     by_id[r.id] = r
             rows = [by_id[i] for i in wanted if i in by_id]
             uids = [r.uid for r in rows]
-            counts, work, who = self._labels_and_people(conn, scope, uids)
-        statuses = [(work[u].overall() if u in work else "unassigned") for u in uids]
+            if at_seq is None:
+                counts, work, who = self._labels_and_people(conn, scope, uids)
+                statuses = [(work[u].overall() if u in work else "unassigned") for u in uids]
+            else:
+                check_seq(conn, at_seq)
+                counts, who = label_counts_at(conn, scope, uids, at_seq), {}
+                statuses = [""] * len(uids)
         return ItemColumns(
             ids=np.asarray([r.id for r in rows], np.int64), uids=uids, names=[r.name for r in rows],
             splits=[r.split for r in rows], statuses=statuses,
@@ -423,9 +461,10 @@ class ItemsMixin(SchemaMixin):
                                            dict(r.meta or {}), r.format, r.bytes)
         return [found[i] for i in wanted if i in found]
 
-    def item_info(self, dataset: str, uid: str) -> ItemInfo | None:
-        """The current version of one item of the dataset, None if it is not in it."""
-        ids = self.ids_of_uids(dataset, [uid])
+    def item_info(self, dataset: str, uid: str, *, at_seq: int | None = None) -> ItemInfo | None:
+        """The current version of one item of the dataset (``at_seq``: the version it had
+        right after that change), None if it is not in it (then)."""
+        ids = self.ids_of_uids(dataset, [uid], at_seq=at_seq)
         infos = self.item_infos(dataset, ids) if len(ids) else []
         return infos[0] if infos else None
 
@@ -455,13 +494,17 @@ class ItemsMixin(SchemaMixin):
         mine = ids[member_of(ids, np.flatnonzero(rank_of <= len(rank)), top)]
         return mine[np.argsort(rank_of[mine], kind="stable")]
 
-    def item_details(self, dataset: str, uids: Sequence[str]) -> ItemColumns:
-        """Columns for the current versions of the items ``uids``, in that order."""
-        return self.item_columns(dataset, self.ids_of_uids(dataset, uids))
+    def item_details(self, dataset: str, uids: Sequence[str], *, at_seq: int | None = None) -> ItemColumns:
+        """Columns for the current versions of the items ``uids`` (``at_seq``: their versions
+        right after that change), in that order."""
+        return self.item_columns(dataset, self.ids_of_uids(dataset, uids, at_seq=at_seq), at_seq=at_seq)
 
-    def filter_choices(self, dataset: str) -> FilterChoices:
+    def filter_choices(self, dataset: str, *, at_seq: int | None = None) -> FilterChoices:
         """The splits (with counts), statuses (with counts), classes, annotators and import
-        batches a dataset's filters can offer."""
+        batches a dataset's filters can offer (``at_seq``: those of the dataset as it stood
+        right after that change; review states and annotators are not versioned, so none)."""
+        if at_seq is not None:
+            return self._filter_choices_at(dataset, at_seq)
         with self._read() as conn:
             scope = self._scope(conn, dataset)
             splits = self._split_counts(conn, scope.dataset_id)
@@ -484,14 +527,35 @@ class ItemsMixin(SchemaMixin):
         return FilterChoices(splits, {s: int(statuses.get(s, 0)) for s in STATUSES}, classes,
                              sorted(people), batches)
 
-    def metadata_keys(self, dataset: str) -> list[str]:
-        """Every metadata field some current item of the dataset has, sorted."""
+    def _filter_choices_at(self, dataset: str, at_seq: int) -> FilterChoices:
         with self._read() as conn:
+            scope = self._scope(conn, dataset)
+            past = past_items(self, conn, scope, at_seq)
+            classes = [c.name for c in self._classes(conn, scope.dataset_id, at_seq)]
+            names = dict(conn.execute(select(_member.c.id, _member.c.name)).all())
+            batches = []
+            for b in conn.execute(select(_batch).where(_batch.c.id.in_(batch_ids_at(past))).order_by(_batch.c.seq)):
+                imported = (b.counts or {}).get("imported", 0)
+                source = ", ".join(Path(s).name or s for s in (b.sources or [])) or "?"
+                batches.append((b.uid, f"change {b.seq}: {imported} from {source} by {names.get(b.member_id, '?')}"))
+            return FilterChoices(split_counts_at(past), dict.fromkeys(STATUSES, 0), classes, [], batches)
+
+    def metadata_keys(self, dataset: str, *, at_seq: int | None = None) -> list[str]:
+        """Every metadata field some current item of the dataset has (``at_seq``: had right
+        after that change), sorted."""
+        with self._read() as conn:
+            if at_seq is not None:
+                scope = self._scope(conn, dataset)
+                return keys_at(conn, scope, past_items(self, conn, scope, at_seq))
             return field_keys(conn, self._dataset_row(conn, dataset).id)
 
-    def item_tags(self, dataset: str) -> list[str]:
-        """Every tag some current item of the dataset has, sorted."""
+    def item_tags(self, dataset: str, *, at_seq: int | None = None) -> list[str]:
+        """Every tag some current item of the dataset has (``at_seq``: had right after that
+        change), sorted."""
         with self._read() as conn:
+            if at_seq is not None:
+                scope = self._scope(conn, dataset)
+                return tags_at(conn, scope, past_items(self, conn, scope, at_seq))
             return field_texts(conn, self._dataset_row(conn, dataset).id, "tags")
 
     def resolve_items(self, dataset: str, refs: Sequence[str]) -> list[str]:

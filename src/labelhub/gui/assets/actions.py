@@ -58,7 +58,8 @@ class ItemActions:
 
     def update_enabled(self) -> None:
         b = self.browser
-        has = b.dataset is not None and b.project is not None
+        # A version is read-only: its buttons are hidden, and off should anything show them.
+        has = b.dataset is not None and b.project is not None and b.version is None
         chosen = has and b.selected_count() > 0
         for button, action, needs_selection in (
             (b.set_split_button, "items.split", True), (b.metadata_button, "items.edit_metadata", True),
@@ -93,8 +94,8 @@ class ItemActions:
         return done
 
     def _run(self, title: str, label: str, work: Any, on_success: Any) -> None:
-        if self.project is None or self.dataset is None:
-            return
+        if self.project is None or self.dataset is None or self.browser.version is not None:
+            return  # nothing is changed from a version's (read-only) view
         self.last_task = run_job(self.browser, self.project, title, label, work, on_success)
 
     # ------------------------------------------------------------------------- actions
@@ -245,6 +246,14 @@ class ItemActions:
     def context_menu(self, index: QModelIndex | None) -> QMenu:
         menu = QMenu(self.browser)
         chosen = self.browser.selected_count()
+        if self.browser.version is not None:  # read-only: look, never edit
+            if index is not None:
+                open_action = menu.addAction("Open in Annotate", lambda: self.browser.open_item(index))
+                open_action.setEnabled(self.browser.window_ref is not None)
+            else:
+                note = menu.addAction(f"Viewing {self.browser.version.label}: read-only")
+                note.setEnabled(False)
+            return menu
         if index is not None:
             open_action = menu.addAction("Open in Annotate", lambda: self.browser.open_item(index))
             open_action.setEnabled(self.browser.window_ref is not None)

@@ -1,5 +1,10 @@
 """The browser of one dataset: filters, a count that follows them, the items as a grid or a
-table (one model, one selection), and the actions on the selected items."""
+table (one model, one selection), and the actions on the selected items.
+
+It also shows a dataset as one of its versions held it (``set_dataset(..., version=)``): the
+same grid, table and filters over the items at the version's change, read-only (every editing
+button hidden, the context menu down to Open in Annotate), without the review state, which
+versions do not keep (no Status or Annotators column or filter)."""
 
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from labelhub.errors import LabelHubError
 from labelhub.gui.assets.actions import ItemActions
 from labelhub.gui.assets.filters import FilterBar
 from labelhub.gui.assets.grid import THUMB_BOX, ItemGridView, ItemTableView
@@ -38,6 +44,8 @@ from labelhub.project.item_filter import ItemFilter, ItemQuery
 
 #: Selections larger than this are kept across a refresh only as "everything".
 KEEP_SELECTION = 50_000
+#: Table columns a version cannot fill: the review state and the annotators are not versioned.
+UNVERSIONED_COLUMNS = (2, 4)
 
 
 class DatasetBrowser(QWidget):
@@ -45,6 +53,8 @@ class DatasetBrowser(QWidget):
     edit; ``window_ref`` (the main window) opens items in Annotate."""
 
     datasets_changed = Signal()
+    #: Entered or left a version, or the version shown changed (re-tagged, deprecated).
+    version_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,6 +62,7 @@ class DatasetBrowser(QWidget):
         self.project: Any = None
         self.dataset: str | None = None
         self.info: Any = None
+        self.version: Any = None  # the VersionInfo shown, None for the dataset as it is now
         self._seq = -1
         self._keep: tuple[list[str], str | None, bool] | None = None
         self.model = ItemModel(self)
@@ -87,6 +98,7 @@ class DatasetBrowser(QWidget):
                                      "items without labels and labels outside their image")
         self.split_button = QPushButton("Split dataset…", self)
         self.split_button.setToolTip("Assign train/val/test by ratio, stratified or grouped")
+        self.edit_buttons: list[QWidget] = [self.split_button, self.clean_button, self.datasheet_button]
         for button in (self.split_button, self.clean_button, self.datasheet_button):
             header.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(header)
@@ -111,6 +123,7 @@ class DatasetBrowser(QWidget):
         for button in (self.set_split_button, self.metadata_button, self.tag_button, self.csv_button):
             button.setObjectName("BarButton")
             bar.addWidget(button)
+            self.edit_buttons.append(button)
         bar.addSpacing(12)
         self.grid_toggle = QToolButton(self)
         self.grid_toggle.setText("Grid")
@@ -148,6 +161,7 @@ class DatasetBrowser(QWidget):
         self.model.loaded.connect(self._loaded)
         self.model.about_to_reset.connect(self._remember_selection)
         self.model.modelReset.connect(self._update_count)
+        self.model.modelReset.connect(self._apply_columns)
         self.model.rowsInserted.connect(self._update_count)
         self.model.failed.connect(lambda error: show_error(self, error, title="Could not list the items"))
         self.selection.selectionChanged.connect(self._update_count)
@@ -161,21 +175,38 @@ class DatasetBrowser(QWidget):
         self.refresh_icons()
 
     # ----------------------------------------------------------------------------- source
+    @property
+    def at_seq(self) -> int | None:
+        """The change the items are read at: the version's, None for now."""
+        return self.version.seq if self.version is not None else None
+
     def set_project(self, project: Any) -> None:
         self.project = project
         self.dataset = None
         self._seq = -1
+        if self.version is not None:
+            self.version = None
+            self._apply_mode()
+            self.version_changed.emit()
         self.loader.set_folder(project.folder if project is not None else None)
         self.model.set_source(project, None)
         self.update_permissions()
 
-    def set_dataset(self, name: str | None, info: Any = None) -> None:
-        """Browse ``name`` (None: nothing)."""
+    def set_dataset(self, name: str | None, info: Any = None, version: Any = None) -> None:
+        """Browse ``name`` (None: nothing) as it is now, or as ``version`` (a VersionInfo of
+        it) held it, read-only."""
+        same = (version is None) == (self.version is None) and (
+            version is None or (version.dataset, version.number) == (self.version.dataset, self.version.number))
         self.info = info
-        self._show_header()
-        if name == self.dataset and self.project is not None:
+        if name == self.dataset and self.project is not None and same:
+            if version is not None and version != self.version:  # a fresher record of it
+                self.version = version
+                self.version_changed.emit()
+            self._show_header()
             self.refresh()
             return
+        self.version = version if name is not None else None
+        self._show_header()
         self.dataset = name
         self._keep = None
         self.filters.blockSignals(True)
@@ -186,20 +217,54 @@ class DatasetBrowser(QWidget):
         self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.table.horizontalHeader().blockSignals(False)
         self._seq = self._project_seq()
-        self.model.set_source(self.project, name)
+        self._apply_mode()
+        self.model.set_source(self.project, name, self.at_seq)
         self._load_choices()
         self.update_permissions()
+        self.version_changed.emit()
+
+    def leave_version(self) -> None:
+        """Back to the dataset as it is now."""
+        if self.version is not None:
+            self.set_dataset(self.dataset, self.info)
 
     def refresh(self) -> None:
-        """Re-run the query if the project changed since (selection kept by item)."""
+        """Re-run the query if the project changed since (selection kept by item). A version's
+        items never change; only the version's own record may have (tagged, deprecated)."""
         if self.project is None or self.dataset is None:
             return
         seq = self._project_seq()
         if seq == self._seq:
             return
         self._seq = seq
+        if self.version is not None:
+            self._reread_version()
+            return
         self.model.run()
         self._load_choices()
+
+    def _reread_version(self) -> None:
+        try:
+            fresh = self.project.version(self.dataset, self.version.number)
+        except LabelHubError:
+            return
+        if fresh != self.version:
+            self.version = fresh
+            self._show_header()
+            self.version_changed.emit()
+
+    def _apply_mode(self) -> None:
+        """Show what the mode allows: a version hides every edit and the unversioned columns."""
+        past = self.version is not None
+        for button in self.edit_buttons:
+            button.setVisible(not past)
+        self.filters.set_versioned(past)
+        self._apply_columns()
+        self.actions.update_enabled()
+
+    def _apply_columns(self) -> None:
+        for column in UNVERSIONED_COLUMNS:
+            self.table.setColumnHidden(column, self.version is not None)
 
     def _project_seq(self) -> int:
         try:
@@ -215,6 +280,8 @@ class DatasetBrowser(QWidget):
             return
         sheet = info.datasheet or {}
         bits = [f"{info.item_count:,} items"]
+        if self.version is not None:
+            bits = [f"{self._total():,} items in {self.version.label}", f"{info.item_count:,} now"]
         if info.description:
             bits.append(info.description.replace("\n", " ")[:120])
         if sheet.get("licence"):
@@ -226,14 +293,16 @@ class DatasetBrowser(QWidget):
         if project is None or dataset is None:
             return
 
+        at_seq = self.at_seq
+
         def read() -> tuple[Any, list[str], list[str]]:
-            choices = project.filter_choices(dataset)
-            keys = project.metadata_keys(dataset)
-            tags = project.item_tags(dataset) if "tags" in keys else []
+            choices = project.filter_choices(dataset, at_seq=at_seq)
+            keys = project.metadata_keys(dataset, at_seq=at_seq)
+            tags = project.item_tags(dataset, at_seq=at_seq) if "tags" in keys else []
             return choices, keys, tags
 
         def done(result: tuple[Any, list[str], list[str]]) -> None:
-            if dataset != self.dataset:
+            if dataset != self.dataset or at_seq != self.at_seq:
                 return
             choices, keys, tags = result
             self.meta_keys = keys
@@ -260,7 +329,7 @@ class DatasetBrowser(QWidget):
             self.count_label.setText("")
             return
         shown = self.model.rowCount()
-        total = self.info.item_count if self.info is not None else shown
+        total = self._total(shown)
         selected = self.selected_count()
         filtered = not self.model.query.filter.empty
         parts = [f"{shown:,} of {total:,} items" if filtered else f"{shown:,} items"]
@@ -273,8 +342,15 @@ class DatasetBrowser(QWidget):
         self.empty_label.setVisible(empty)
         if empty:
             self.empty_label.setText("No items match these filters." if not self.model.query.filter.empty
+                                     else "This version holds no items." if self.version is not None
                                      else "This dataset has no images yet. Import some with Import….")
         self.actions.update_enabled()
+
+    def _total(self, fallback: int = 0) -> int:
+        """How many items the dataset has now, or had in the version shown."""
+        if self.version is not None:
+            return int(self.version.stats.get("items", fallback))
+        return self.info.item_count if self.info is not None else fallback
 
     def _loaded(self) -> None:
         self._restore_selection()
@@ -298,7 +374,7 @@ class DatasetBrowser(QWidget):
         if self.project is None or self.dataset is None:
             return []
         if self.all_selected() and self.model.rowCount() > 2000:
-            return self.project.item_uids(self.dataset, self.model.query)
+            return self.project.item_uids(self.dataset, self.model.query, at_seq=self.at_seq)
         return self.model.uids([int(r) for r in self.selected_rows()])
 
     def select_rows(self, rows: np.ndarray, current: int | None = None) -> None:
@@ -334,7 +410,7 @@ class DatasetBrowser(QWidget):
         wanted = uids + ([current_uid] if current_uid else [])
         if not wanted:
             return
-        ids = self.project.ids_of_uids(self.dataset, wanted)
+        ids = self.project.ids_of_uids(self.dataset, wanted, at_seq=self.at_seq)
         rows = self.model.rows_of_ids(ids[: len(uids)] if uids else np.empty(0, np.int64))
         current_rows = self.model.rows_of_ids(ids[-1:]) if current_uid and len(ids) else np.empty(0, np.int64)
         current = int(current_rows[0]) if len(current_rows) else None
@@ -358,7 +434,10 @@ class DatasetBrowser(QWidget):
         uid = self.model.uid(index.row()) if index.isValid() else None
         if uid is None or self.dataset is None or self.window_ref is None:
             return
-        self.window_ref.show_item(self.dataset, uid)
+        if self.version is not None:
+            self.window_ref.show_item(self.dataset, uid, version=self.version)
+        else:
+            self.window_ref.show_item(self.dataset, uid)
 
     def _context_menu(self, pos: QPoint) -> None:
         view = self.sender()

@@ -169,6 +169,7 @@ class FilterBar(QWidget):
         self.meta_button.setMenu(QMenu(self.meta_button))
         self.meta_editor = _MetaEditor(self)
         self.meta_conditions: list[MetaCondition] = []
+        self.versioned = False  # showing a version: no review states or annotators to filter by
         for chip in (self.split, self.status, self.classes, self.annotator, self.batch, self.tag):
             layout.addWidget(chip)
             chip.toggled_values.connect(self._emit)
@@ -207,12 +208,24 @@ class FilterBar(QWidget):
         self.tag.set_values({"Tag": [(t, t) for t in tags]})
         # Offer only the filters this dataset can use (checked ones stay visible).
         for chip in (self.classes, self.annotator, self.batch, self.tag):
-            chip.setVisible(chip.has_values() and (chip is not self.batch or len(choices.batches) > 1)
-                            or bool(chip.checked()))
+            useful = (chip.has_values() and (chip is not self.batch or len(choices.batches) > 1)
+                      or bool(chip.checked()))
+            chip.setVisible(useful and not (self.versioned and chip is self.annotator))
         keep = self.meta_editor.key.currentText()
         self.meta_editor.key.clear()
         self.meta_editor.key.addItems([k for k in meta_keys if k not in ("tags", "kept")])
         self.meta_editor.key.setCurrentText(keep)
+
+    def set_versioned(self, on: bool) -> None:
+        """Showing a version (``on``): its items have no review state or annotators, so the
+        Status and Annotator drop-downs go (and lose what was ticked in them)."""
+        self.versioned = on
+        if on:
+            self.status.clear()
+            self.annotator.clear()
+        self.status.setVisible(not on)
+        if on:
+            self.annotator.setVisible(False)
 
     def item_filter(self) -> ItemFilter:
         return ItemFilter(

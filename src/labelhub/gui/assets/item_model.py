@@ -64,20 +64,25 @@ class _Bridge(QObject):
 
 class _Query(QRunnable):
     def __init__(self, bridge: _Bridge, generation: int, project: Any, dataset: str,
-                 query: ItemQuery) -> None:
+                 query: ItemQuery, at_seq: int | None = None) -> None:
         super().__init__()
         self.bridge, self.generation = bridge, generation
-        self.project, self.dataset, self.query = project, dataset, query
+        self.project, self.dataset, self.query, self.at_seq = project, dataset, query, at_seq
 
     def _send(self, ids: np.ndarray, complete: bool, error: Exception | None, first: bool) -> None:
         chunk = None
         if first and len(ids):  # the first screen comes with its rows, ready to paint
-            chunk = make_chunk(self.project.item_columns(self.dataset, ids[:CHUNK]), ids[:CHUNK])
+            chunk = make_chunk(self.project.item_columns(self.dataset, ids[:CHUNK], at_seq=self.at_seq),
+                               ids[:CHUNK])
         self.bridge.result.emit(self.generation, ids, complete, error, chunk)
 
     def run(self) -> None:
         try:
             try:
+                if self.at_seq is not None:  # a version's listing, read once and kept
+                    self._send(self.project.item_ids(self.dataset, self.query, at_seq=self.at_seq),
+                               True, None, True)
+                    return
                 # A first screenful is cheap in name order (the browse index, LIMIT); a filter
                 # answered with id sets costs the same in full, so it is asked for once.
                 if self.query.sort == "name" and not uses_sets(self.query.filter):
@@ -96,7 +101,8 @@ class _Query(QRunnable):
 
 
 class ItemModel(QAbstractTableModel):
-    """Row ``r`` is the item with row id ``ids[r]``; columns per BASE_COLUMNS + metadata."""
+    """Row ``r`` is the item with row id ``ids[r]``; columns per BASE_COLUMNS + metadata.
+    With ``at_seq`` set, the dataset as it stood right after that change (a version)."""
 
     loaded = Signal()  # the complete id list of the current query is in
     about_to_reset = Signal()
@@ -108,6 +114,7 @@ class ItemModel(QAbstractTableModel):
         self._pool.setMaxThreadCount(1)
         self.project: Any = None
         self.dataset: str | None = None
+        self.at_seq: int | None = None
         self.query = ItemQuery()
         self.ids = np.empty(0, np.int64)
         self.complete = True
@@ -125,8 +132,8 @@ class ItemModel(QAbstractTableModel):
         """A query is running (its result has not fully arrived)."""
         return self._pending > 0 or not self.complete
 
-    def set_source(self, project: Any, dataset: str | None) -> None:
-        self.project, self.dataset = project, dataset
+    def set_source(self, project: Any, dataset: str | None, at_seq: int | None = None) -> None:
+        self.project, self.dataset, self.at_seq = project, dataset, at_seq
         self.run()
 
     def set_query(self, query: ItemQuery) -> None:
@@ -140,7 +147,8 @@ class ItemModel(QAbstractTableModel):
             self._apply(np.empty(0, np.int64), True, None)
             return
         self._pending += 1
-        self._pool.start(_Query(self._bridge, self._generation, self.project, self.dataset, self.query))
+        self._pool.start(_Query(self._bridge, self._generation, self.project, self.dataset, self.query,
+                                self.at_seq))
 
     def wait(self, msecs: int = 30000) -> bool:
         """Block until running queries end (tests and benchmarks)."""
@@ -170,7 +178,7 @@ class ItemModel(QAbstractTableModel):
             self.beginResetModel()
             self.ids = ids
             self.complete = complete
-            self.rows.reset(self.project, self.dataset, ids, first)
+            self.rows.reset(self.project, self.dataset, ids, first, self.at_seq)
             self.endResetModel()
         if complete:
             self.loaded.emit()
@@ -318,10 +326,10 @@ class ItemModel(QAbstractTableModel):
         return "" if value is None else str(value)
 
     def _tooltip(self, c: Any, i: int) -> str:
+        state = [STATUS_TITLES.get(c.statuses[i], c.statuses[i])] if c.statuses[i] else []
         lines = [c.names[i], f"{int(c.widths[i])}×{int(c.heights[i])} {c.formats[i].upper()}, "
                              f"{human_bytes(int(c.file_sizes[i]))}",
-                 f"Split: {c.splits[i] or 'none'} · {STATUS_TITLES.get(c.statuses[i], c.statuses[i])}"
-                 f" · {int(c.label_counts[i])} labels"]
+                 " · ".join([f"Split: {c.splits[i] or 'none'}", *state, f"{int(c.label_counts[i])} labels"])]
         if c.annotators[i]:
             lines.append("Annotators: " + ", ".join(c.annotators[i]))
         for key, value in sorted(c.meta[i].items()):

@@ -43,9 +43,9 @@ class _Fetch(QRunnable):
             job = self.cache._take()
             if job is None:
                 return
-            generation, key, project, dataset, wanted = job
+            generation, key, project, dataset, wanted, at_seq = job
             try:
-                chunk: Chunk | None = make_chunk(project.item_columns(dataset, wanted), wanted)
+                chunk: Chunk | None = make_chunk(project.item_columns(dataset, wanted, at_seq=at_seq), wanted)
             except Exception:  # noqa: BLE001 - a closed project: the rows stay placeholders
                 chunk = None
             try:
@@ -73,16 +73,18 @@ class RowCache(QObject):
         self.generation = 0
         self.project: Any = None
         self.dataset: str | None = None
+        self.at_seq: int | None = None  # rows of the dataset as it stood then (a version)
         self.ids = np.empty(0, np.int64)
 
-    def reset(self, project: Any, dataset: str | None, ids: np.ndarray, first: Chunk | None = None) -> None:
+    def reset(self, project: Any, dataset: str | None, ids: np.ndarray, first: Chunk | None = None,
+              at_seq: int | None = None) -> None:
         """A new id list: forget every chunk (``first``: chunk 0, already fetched)."""
         with self._lock:
             self.generation += 1
             self._waiting.clear()
             self._flying.clear()
+            self.project, self.dataset, self.ids, self.at_seq = project, dataset, ids, at_seq
         self._chunks.clear()
-        self.project, self.dataset, self.ids = project, dataset, ids
         if first is not None:
             self._chunks[0] = first
 
@@ -117,7 +119,7 @@ class RowCache(QObject):
                 return None
             wanted = self.ids[key * CHUNK : (key + 1) * CHUNK]
             try:
-                chunk = make_chunk(self.project.item_columns(self.dataset, wanted), wanted)
+                chunk = make_chunk(self.project.item_columns(self.dataset, wanted, at_seq=self.at_seq), wanted)
             except LabelHubError:
                 return None
             self._store(key, chunk)
@@ -157,14 +159,14 @@ class RowCache(QObject):
         if start:
             self._pool.start(_Fetch(self))
 
-    def _take(self) -> tuple[int, int, Any, str, np.ndarray] | None:
+    def _take(self) -> tuple[int, int, Any, str, np.ndarray, int | None] | None:
         with self._lock:
             if not self._waiting or self.project is None or self.dataset is None:
                 self._workers -= 1
                 return None
             key, wanted = self._waiting.popitem(last=True)
             self._flying.add(key)
-            return self.generation, key, self.project, self.dataset, wanted
+            return self.generation, key, self.project, self.dataset, wanted, self.at_seq
 
     def _done(self, generation: int, key: int, chunk: Chunk | None) -> None:
         with self._lock:

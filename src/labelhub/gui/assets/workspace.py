@@ -3,16 +3,24 @@
 Without datasets it shows an empty state with Import images… and New dataset…. The main
 window owns this page (``window.assets``): it fills the dataset table on every refresh and
 routes New dataset… and Import images… to its own dialogs.
+
+``show_version`` browses a dataset as one of its versions held it, read-only, under a banner
+naming the version with a Back to current button; picking a dataset in the list or Back
+returns to the dataset as it is now.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from html import escape
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -24,11 +32,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from labelhub.errors import LabelHubError
 from labelhub.gui.assets.browser import DatasetBrowser
 from labelhub.gui.assets.datasets import DatasetTableModel
 from labelhub.gui.icons import icon
+from labelhub.gui.messages import show_error
 from labelhub.gui.widgets import EmptyState
 from labelhub.gui.workspaces import WORKSPACES
+
+
+def when(time: str) -> str:
+    """A change-log time in local time, to the minute."""
+    try:
+        return datetime.fromisoformat(time).astimezone().strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return time or "an unknown time"
 
 
 class AssetsWorkspace(QWidget):
@@ -61,8 +79,15 @@ class AssetsWorkspace(QWidget):
         self.empty_state.add_widget(empty_buttons)
         self.stack.addWidget(self.empty_state)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.page = QWidget(self)
+        page_layout = QVBoxLayout(self.page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        page_layout.setSpacing(0)
+        self.banner = self._make_banner(self.page)
+        page_layout.addWidget(self.banner)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self.page)
         self.splitter.setChildrenCollapsible(False)
+        page_layout.addWidget(self.splitter, 1)
         side = QWidget(self.splitter)
         side.setObjectName("DatasetsPane")
         side_layout = QVBoxLayout(side)
@@ -107,7 +132,7 @@ class AssetsWorkspace(QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([220, 900])
         side.setMinimumWidth(190)
-        self.stack.addWidget(self.splitter)
+        self.stack.addWidget(self.page)
 
         for button in (self.new_button, self.empty_new_button):
             button.clicked.connect(self.new_dataset_requested)
@@ -115,6 +140,28 @@ class AssetsWorkspace(QWidget):
             button.clicked.connect(self.import_requested)
         self.table.selectionModel().selectionChanged.connect(self._dataset_chosen)
         self.browser.datasets_changed.connect(self._reload_project)
+        self.browser.version_changed.connect(self._show_banner)
+        self.back_button.clicked.connect(self.back_to_current)
+        self._import_allowed = (True, "")
+        self._show_banner()
+
+    def _make_banner(self, parent: QWidget) -> QFrame:
+        """The strip across the top while a version is shown: which one, read-only, and the way
+        back."""
+        banner = QFrame(parent)
+        banner.setObjectName("AssetsVersionBanner")
+        row = QHBoxLayout(banner)
+        row.setContentsMargins(18, 10, 16, 10)
+        row.setSpacing(14)
+        self.banner_label = QLabel(banner)
+        self.banner_label.setWordWrap(True)
+        self.banner_label.setTextFormat(Qt.TextFormat.RichText)
+        self.banner_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(self.banner_label, 1)
+        self.back_button = QPushButton("Back to current", banner)
+        self.back_button.setToolTip("Browse the dataset as it is now (and edit it)")
+        row.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        return banner
 
     # -------------------------------------------------------------------- window plumbing
     def bind(self, window: Any) -> AssetsWorkspace:
@@ -138,6 +185,8 @@ class AssetsWorkspace(QWidget):
 
     # --------------------------------------------------------------------------- datasets
     def set_datasets(self, datasets: Sequence[Any], created: dict[str, str] | None = None) -> None:
+        """The project's datasets (on every refresh). The dataset browsed stays, and so does the
+        version shown of it."""
         keep = self.current_dataset()
         self.table.selectionModel().blockSignals(True)
         self.model.set_datasets(datasets, created)
@@ -146,24 +195,47 @@ class AssetsWorkspace(QWidget):
         noun = "dataset" if len(datasets) == 1 else "datasets"
         items = "item" if total == 1 else "items"
         self.summary_label.setText(f"{len(datasets)} {noun}, {total:,} {items}")
-        self.stack.setCurrentWidget(self.splitter if datasets else self.empty_state)
+        self.stack.setCurrentWidget(self.page if datasets else self.empty_state)
         names = self.model.dataset_names()
         if not names:
             self.browser.set_dataset(None)
             return
-        self.show_dataset(keep if keep in names else names[0])
+        name = keep if keep in names else names[0]
+        version = self.browser.version if name == self.browser.dataset else None
+        self._browse(name, version)
 
     def show_dataset(self, name: str) -> None:
-        """Select dataset ``name`` in the list and browse its items."""
+        """Select dataset ``name`` in the list and browse its items as they are now."""
+        self._browse(name, None)
+
+    def show_version(self, dataset: str, version: Any) -> None:
+        """Browse ``dataset`` as ``version`` (a VersionInfo from ``Project.versions``) held it:
+        read-only, under a banner naming it, until Back to current or another dataset."""
+        if self.project is not None:
+            try:  # its record as it stands (a VersionInfo kept since may predate a deprecation)
+                version = self.project.version(dataset, version.number)
+            except LabelHubError as error:
+                show_error(self, error)
+                return
+        self._browse(dataset, version)
+
+    def back_to_current(self) -> None:
+        """Leave the version shown for the dataset as it is now."""
+        self.browser.leave_version()
+
+    def _browse(self, name: str, version: Any) -> None:
         names = self.model.dataset_names()
         if name not in names:
             return
         row = names.index(name)
-        self.table.selectionModel().select(
+        selection = self.table.selectionModel()
+        selection.blockSignals(True)  # the list's own handler browses the dataset as it is now
+        selection.select(
             self.model.index(row, 0),
             QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
-        info = self.model.dataset(row)
-        self.browser.set_dataset(name, info)
+        selection.blockSignals(False)
+        self.table.viewport().update()
+        self.browser.set_dataset(name, self.model.dataset(row), version)
 
     def current_dataset(self) -> str | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
@@ -180,14 +252,66 @@ class AssetsWorkspace(QWidget):
         for button in (self.new_button, self.empty_new_button):
             button.setEnabled(can_create)
             button.setToolTip("Create an empty dataset" if can_create else refusal)
-        for button in (self.import_button, self.empty_import_button):
-            button.setEnabled(can_import)
-            button.setToolTip("Import a folder of images (or drop it on the window)" if can_import else refusal)
+        self._import_allowed = (can_import, refusal)
+        self._enable_import()
         self.browser.update_permissions()
+
+    def _enable_import(self) -> None:
+        can_import, refusal = self._import_allowed
+        version = self.browser.version
+        for button in (self.import_button, self.empty_import_button):
+            button.setEnabled(can_import and version is None)
+            if version is not None:
+                button.setToolTip(f"Viewing {version.label}, read-only: Back to current to import")
+            else:
+                button.setToolTip("Import a folder of images (or drop it on the window)" if can_import else refusal)
+
+    # ---------------------------------------------------------------------------- versions
+    def _banner_colour(self, deprecated: bool) -> str:
+        """A soft tint over the base colour (of the palette, so it follows the theme): the
+        accent, amber for a deprecated version."""
+        palette = self.palette()
+        base = palette.color(QPalette.ColorRole.Base)
+        tint = QColor("#e0a030") if deprecated else palette.color(QPalette.ColorRole.Highlight)
+        t = 0.18
+
+        def mix(a: int, b: int) -> int:
+            return round(a * (1 - t) + b * t)
+
+        return QColor(mix(base.red(), tint.red()), mix(base.green(), tint.green()),
+                      mix(base.blue(), tint.blue())).name()
+
+    def _show_banner(self) -> None:
+        version = self.browser.version
+        self.banner.setVisible(version is not None)
+        self._enable_import()
+        if version is None:
+            self.banner_label.setText("")
+            return
+        palette = self.palette()
+        muted = palette.color(QPalette.ColorRole.PlaceholderText).name()
+        accent = palette.color(QPalette.ColorRole.Highlight).name()
+        tag = f" ({escape(version.tag)})" if version.tag else ""
+        text = (f"<b>Version {version.number}{tag} of {escape(version.dataset)}</b>, committed "
+                f"{escape(when(version.time))} by {escape(version.author or 'unknown')} — <b>read-only</b>")
+        if version.message:
+            text += f"<br><span style='color:{muted}'>“{escape(version.message)}”</span>"
+        if version.deprecated:
+            text += f"<br><b>Deprecated:</b> {escape(version.deprecated_reason or '')}"
+        self.banner_label.setText(text)
+        border = "#c98a12" if version.deprecated else accent
+        self.banner.setStyleSheet(
+            f"#AssetsVersionBanner {{ background: {self._banner_colour(version.deprecated)}; "
+            f"border-bottom: 1px solid {border}; }}")
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._show_banner()  # its colours follow the theme
+        super().changeEvent(event)
 
     def showing_table(self) -> bool:
         """True when the datasets are listed (rather than the empty state)."""
-        return self.stack.currentWidget() is self.splitter
+        return self.stack.currentWidget() is self.page
 
     def refresh_icons(self) -> None:
         self.empty_state.refresh_icons()

@@ -1,6 +1,7 @@
 """The Versions workspace: a dataset's versions with their counts, a read-only view of any of
 them, the differences between two, and the ways in and out: commit, tag, deprecate, export
-and import labels."""
+and import labels. A version opens read-only in the Assets workspace (Browse in Assets, or a
+double-click on it) and any of its items in Annotate (Open in Annotate, or a double-click)."""
 
 from __future__ import annotations
 
@@ -137,6 +138,11 @@ class VersionsWorkspace(QWidget):
         self.deprecate_button.clicked.connect(self.deprecate_version)
         self.export_button.clicked.connect(self.export_version)
         self.compare_button.clicked.connect(self.compare_with_previous)
+        self.browse_button.clicked.connect(self.browse_version)
+        self.table.doubleClicked.connect(lambda _index: self.browse_version())
+        self.open_item_button.clicked.connect(lambda _checked=False: self.open_item())
+        self.items_table.doubleClicked.connect(lambda index: self.open_item(index.row()))
+        self.items_table.selectionModel().selectionChanged.connect(self._item_selection_changed)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self._abandon)
@@ -160,9 +166,13 @@ class VersionsWorkspace(QWidget):
         self.deprecate_button = QPushButton("Deprecate…", tab)
         self.compare_button = QPushButton("Compare with previous", tab)
         self.export_button = QPushButton("Export…", tab)
+        self.browse_button = QPushButton(icon("assets"), "Browse in Assets", tab)
+        self.browse_button.setToolTip("Browse this version's items read-only in the Assets workspace, "
+                                      "with its filters (or double-click the version)")
         for button in (self.tag_button, self.deprecate_button, self.compare_button):
             actions.addWidget(button)
         actions.addStretch(1)
+        actions.addWidget(self.browse_button)
         actions.addWidget(self.export_button)
         layout.addLayout(actions)
         self.stats_label = QLabel(tab)
@@ -173,9 +183,24 @@ class VersionsWorkspace(QWidget):
         self.counts_model = ClassCountsModel(self)
         self.counts_table = make_table(split, self.counts_model, stretch=0)
         self.items_model = ItemsModel(self)
-        self.items_table = make_table(split, self.items_model, stretch=0)
+        items_pane = QWidget(split)
+        items_layout = QVBoxLayout(items_pane)
+        items_layout.setContentsMargins(0, 6, 0, 0)
+        items_layout.setSpacing(6)
+        items_bar = QHBoxLayout()
+        self.items_label = QLabel("Items", items_pane)
+        self.items_label.setObjectName("Muted")
+        self.open_item_button = QPushButton(icon("annotate"), "Open in Annotate", items_pane)
+        self.open_item_button.setToolTip("Open the selected item as this version holds it, read-only "
+                                         "(or double-click it)")
+        self.open_item_button.setEnabled(False)
+        items_bar.addWidget(self.items_label, 1)
+        items_bar.addWidget(self.open_item_button)
+        items_layout.addLayout(items_bar)
+        self.items_table = make_table(items_pane, self.items_model, stretch=0)
+        items_layout.addWidget(self.items_table, 1)
         split.addWidget(self.counts_table)
-        split.addWidget(self.items_table)
+        split.addWidget(items_pane)
         split.setStretchFactor(1, 2)
         split.setSizes([170, 400])
         layout.addWidget(split, 1)
@@ -190,6 +215,8 @@ class VersionsWorkspace(QWidget):
     def refresh_icons(self) -> None:
         self.import_button.setIcon(icon("import"))
         self.commit_button.setIcon(icon("versions"))
+        self.browse_button.setIcon(icon("assets"))
+        self.open_item_button.setIcon(icon("annotate"))
         self.empty_state.refresh_icons()
 
     # ------------------------------------------------------------------------- the project
@@ -267,6 +294,7 @@ class VersionsWorkspace(QWidget):
         can_import = p is not None and (p.can("labels.import") or p.can("annotation.edit"))
         self.import_button.setEnabled(can_import)
         self.export_button.setEnabled(bool(self.versions))
+        self.browse_button.setEnabled(bool(self.versions))
         self.compare_button.setEnabled(len(self.versions) > 1)
 
     # ------------------------------------------------------------------------ one version
@@ -292,6 +320,7 @@ class VersionsWorkspace(QWidget):
 
     def _show_version(self, version: Any) -> None:
         self.items_model.set_rows([])
+        self._item_selection_changed()
         if version is None:
             self.banner_label.setText("No version yet. Commit one to freeze the dataset's ground "
                                       "truth as it stands: it costs the same for ten images or a million.")
@@ -299,7 +328,8 @@ class VersionsWorkspace(QWidget):
                                       "border-radius: 8px; }")
             self.counts_model.set_stats({})
             self.stats_label.setText("")
-            for button in (self.tag_button, self.deprecate_button, self.export_button, self.compare_button):
+            for button in (self.tag_button, self.deprecate_button, self.export_button, self.compare_button,
+                           self.browse_button):
                 button.setEnabled(False)
             return
         self._update_permissions()
@@ -342,12 +372,39 @@ class VersionsWorkspace(QWidget):
             show_error(self, items)
             return
         self.items_model.set_rows(items)  # type: ignore[arg-type]
+        self._item_selection_changed()
 
     def wait_for_items(self) -> None:
         """Block until the items of the selected version are shown (tests, screenshots)."""
         for loader in list(self.loaders):
             loader.wait()
         QCoreApplication.processEvents()
+
+    # ------------------------------------------------------------- looking at a version elsewhere
+    def browse_version(self) -> None:
+        """The selected version, read-only, in the Assets workspace."""
+        version, dataset = self.selected_version(), self.dataset()
+        if version is not None and dataset is not None:
+            self.window.browse_version(dataset, version)
+
+    def selected_item(self) -> Any:
+        rows = self.items_table.selectionModel().selectedRows()
+        return self.items_model.row(rows[0].row()) if rows else None
+
+    def _item_selection_changed(self) -> None:
+        item = self.selected_item()
+        self.open_item_button.setEnabled(item is not None)
+        count = self.items_model.rowCount()
+        self.items_label.setText(f"{count:,} item{'s' if count != 1 else ''} in this version"
+                                 + (f" · {item.name} selected" if item is not None else ""))
+
+    def open_item(self, row: int | None = None) -> None:
+        """An item of the selected version (the selected one, or row ``row``), read-only, in
+        Annotate."""
+        version, dataset = self.selected_version(), self.dataset()
+        item = self.items_model.row(row) if row is not None else self.selected_item()
+        if version is not None and dataset is not None and item is not None:
+            self.window.show_item(dataset, item.uid, version=version)
 
     # ---------------------------------------------------------------------------- changes
     def _after_change(self, select: int | None = None) -> None:
