@@ -96,3 +96,26 @@ def test_clean(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert data["counts"] == {"tiny": 12, "no_labels": 12} and data["items"] == 12
     code, out, _err = run(capsys, "clean", "--dataset", "ds", "--checks", "near_duplicate,blurry")
     assert code == 0 and "nothing found" in out
+
+
+def test_items_list_at_a_version_while_the_dataset_keeps_changing(
+        twelve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    """``items list --version`` shows what a committed version froze, by number or tag, filters
+    included, whatever changed since; the live listing differs."""
+    from tests.assets.version_history import V1, V2, build_history
+
+    build_history(twelve, tmp_path)
+    monkeypatch.setenv("LABELHUB_PROJECT", str(twelve.folder))
+    monkeypatch.setenv("LABELHUB_USER", "lena")
+    for ref, expected in (("1", V1), ("base", V1), ("2", V2)):
+        data = run_json(capsys, "items", "list", "--dataset", "ds", "--version", ref, "--limit", "0")
+        assert data["version"] == (1 if expected is V1 else 2)
+        got = {i["name"]: (i["split"], i["labels"]) for i in data["items"]}
+        assert got == {name: (split, labels) for name, (split, labels, _c, _t) in expected.items()}
+    train = run_json(capsys, "items", "list", "--dataset", "ds", "--version", "1", "--filter", "split=train",
+                     "--count")
+    assert train["matching"] == sum(1 for s, *_ in V1.values() if s == "train")
+    live = run_json(capsys, "items", "list", "--dataset", "ds", "--limit", "0")
+    assert {i["name"] for i in live["items"]} != set(V2)  # it kept changing after v2
+    code, _out, err = run(capsys, "items", "list", "--dataset", "ds", "--version", "9")
+    assert code != 0 and "9" in err

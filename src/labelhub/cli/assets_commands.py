@@ -1,7 +1,8 @@
 """Commands for a dataset's items: list and filter them, set their split and metadata, tag and
 exclude them, import metadata from CSV, split a dataset by ratio, and the cleaning report.
 
-    labelhub items list --dataset D [--filter EXPR]... [--sort KEY] [--desc] [--limit N] [--json]
+    labelhub items list --dataset D [--version N|TAG] [--filter EXPR]... [--sort KEY] [--desc]
+                        [--limit N] [--json]
     labelhub items set-split SPLIT|none --dataset D (ITEM... | --filter EXPR... | --all)
     labelhub items meta set KEY=VALUE... --dataset D [--remove KEY]... (ITEM... | --filter | --all)
     labelhub items meta import-csv FILE --dataset D [--key-column NAME]
@@ -77,15 +78,20 @@ def cmd_items(args: argparse.Namespace) -> int:
 
 def _list(p: Any, args: argparse.Namespace) -> int:
     query = _query(args)
-    ids = p.item_ids(args.dataset, query)
+    version = None
+    if args.version is not None:  # the items as that version froze them (read-only)
+        version = p.version(args.dataset, int(args.version) if args.version.isdigit() else args.version)
+    at_seq = version.seq if version is not None else None
+    ids = p.item_ids(args.dataset, query, at_seq=at_seq)
     total = len(ids)
     shown = ids[args.offset : args.offset + args.limit] if args.limit else ids[args.offset :]
-    cols = p.item_columns(args.dataset, shown)
-    data = {"dataset": args.dataset, "filter": query.filter.describe(), "sort": query.sort,
-            "matching": total, "offset": args.offset, "items": [cols.record(i) for i in range(len(cols))]}
+    cols = p.item_columns(args.dataset, shown, at_seq=at_seq)
+    head = {"dataset": args.dataset, "version": version.number if version is not None else None,
+            "filter": query.filter.describe()}
+    data = {**head, "sort": query.sort, "matching": total, "offset": args.offset,
+            "items": [cols.record(i) for i in range(len(cols))]}
     if args.count:
-        out(args, {"dataset": args.dataset, "filter": query.filter.describe(), "matching": total},
-            f"{total} items")
+        out(args, {**head, "matching": total}, f"{total} items")
         return 0
 
     def text() -> str:
@@ -191,6 +197,9 @@ def register(sub: argparse._SubParsersAction, json_opt: argparse.ArgumentParser,
     isub = p.add_subparsers(dest="items_cmd", metavar="ACTION", required=True, parser_class=parser_class)
     lst = isub.add_parser("list", parents=[json_opt], help="the items matching filters, in order")
     lst.add_argument("--dataset", required=True)
+    lst.add_argument("--version", default=None, metavar="N|TAG",
+                     help="the items as this committed version froze them (review status and "
+                          "annotators are not versioned)")
     lst.add_argument("--filter", action="append", metavar="EXPR", help=FILTER_HELP)
     lst.add_argument("--sort", default="name", metavar="KEY", help=f"{', '.join(SORT_KEYS)} or meta:KEY")
     lst.add_argument("--desc", action="store_true", help="largest first")
