@@ -81,6 +81,37 @@ def dispose_window():  # noqa: ANN201
     return _dispose_window
 
 
+def _event_loops_run() -> bool:
+    """Whether a QEventLoop still runs on the GUI thread (always true when Qt isn't loaded).
+
+    A QApplication that got a Quit event outside exec() (a quit() whose second, posted Quit
+    outlived exec()) stays "quitting": every QEventLoop returns -1 at once, so qtbot.wait,
+    waitUntil and waitSignal stop waiting and a later test that waits for a worker's queued
+    signal times out, far from the test that caused it."""
+    import sys
+
+    if "PySide6.QtWidgets" not in sys.modules:
+        return True
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is None:
+        return True
+    loop = QEventLoop()
+    QTimer.singleShot(0, lambda: loop.exit(7))
+    return loop.exec() == 7
+
+
+@pytest.fixture(autouse=True)
+def qt_event_loops_still_run():  # noqa: ANN201
+    """Fail the test that leaves Qt's event loops unable to run, not the ones after it."""
+    yield
+    if not _event_loops_run():
+        pytest.fail("this test left the QApplication quitting (a Quit event delivered outside "
+                    "exec()): every later QEventLoop, qtbot.wait and waitUntil returns at once",
+                    pytrace=False)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Let Qt's worker threads finish before the interpreter tears Qt down."""
     import sys

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel
 
@@ -314,20 +314,30 @@ def test_switching_project_lets_off_screen_pages_go_of_the_old_one(window: MainW
     assert annotate.project is window.project and annotate.dataset is None
 
 
-# Last in this file: run_gui quits the application, after which Qt's thread pools start no new
-# work in this process (tests after it that wait for a worker would hang).
 def test_run_gui_opens_the_given_project(qapp, team_project: Path, monkeypatch) -> None:
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # run_gui installs its own
     seen: dict[str, str] = {}
 
-    def look_then_quit() -> None:
+    def look_then_close() -> None:
         windows = [w for w in QApplication.topLevelWidgets()
                    if isinstance(w, MainWindow) and w.isVisible()]
         win = windows[-1]
         seen.update(project=win.project_label.text(), role=win.role_label.text())
-        win.close()
-        qapp.quit()
+        # As a user quits (File > Quit closes the window): the last window closing ends exec().
+        # Not qapp.quit(): its Quit event closes every window, the last one closing posts a
+        # second Quit, and exec() returns with that one still queued. Delivered later, outside
+        # exec(), it leaves Qt's main thread "quitting" for good: every QEventLoop (qtbot.wait,
+        # waitUntil, waitSignal) then returns at once, and later tests waiting for a worker's
+        # queued signal time out.
+        for widget in QApplication.topLevelWidgets():
+            if widget.isVisible():
+                widget.close()
 
-    QTimer.singleShot(200, look_then_quit)
+    QTimer.singleShot(200, look_then_close)
     assert run_gui(project=team_project, user="rui") == 0
     assert seen == {"project": "team", "role": "Reviewer"}
+    # Nothing of the quit is left behind for the tests that follow: events still flow.
+    QApplication.processEvents()
+    loop = QEventLoop()
+    QTimer.singleShot(0, lambda: loop.exit(7))
+    assert loop.exec() == 7
