@@ -40,7 +40,10 @@ def show_context_menu(ws: AnnotateWorkspace, pos: QPoint) -> QMenu | None:
     picked = canvas.picked_keypoint()
     if picked is not None:
         _keypoint_section(ws, menu, *picked)
-    for key in MENU_COMMANDS:
+    if ws.version is not None:  # a version is read-only: copying is all there is to do
+        menu.addSection(f"Version {ws.version.number} (read-only)")
+        menu.addAction(ws.actions_["copy"])
+    for key in MENU_COMMANDS if ws.version is None else ():
         if key is None:
             menu.addSeparator()
         elif key == "delete":

@@ -45,8 +45,10 @@ class EditingMixin:
     # ---------------------------------------------------------------------- canvas gestures
     def _on_command(self, cmd: Command) -> None:
         ws = self._ws()
-        if ws.item is None or ws.project is None:
+        if ws.item is None or ws.project is None or ws.version is not None:
             ws.canvas.revert(cmd)
+            if ws.version is not None:
+                ws.session.failed.emit(ws.session.read_only or "read-only")
             return
         try:
             done = self._save_command(cmd)
@@ -187,8 +189,13 @@ class EditingMixin:
         return len(shapes)
 
     def _infos(self, uids: list[str]) -> list[Any]:
-        """Annotation infos of canvas shapes in any layer (with their attributes)."""
-        return self._ws().project.annotation_infos(uids)
+        """Annotation infos of canvas shapes in any layer (with their attributes); those of a
+        version shown, as they were in it."""
+        ws = self._ws()
+        if ws.version is not None:
+            known = ws.version_annotations()
+            return [known[u] for u in uids if u in known]
+        return ws.project.annotation_infos(uids)
 
     def paste(self) -> int:
         ws = self._ws()
@@ -330,6 +337,9 @@ class EditingMixin:
         cls = ws.class_by_uid.get(uid)
         if cls is None:
             return
+        if ws.version is not None:
+            ws.say(ws.session.read_only or "read-only", error=True)
+            return
         if cls.kinds == ("tag",):
             self.toggle_tag(uid, uid not in set(ws.contents[ws.target].tags.values())
                             if ws.target in ws.contents else True)
@@ -346,6 +356,10 @@ class EditingMixin:
     def toggle_tag(self, class_uid: str, on: bool) -> None:
         ws = self._ws()
         if ws.item is None or ws.target not in ws.contents:
+            return
+        if ws.version is not None:
+            ws.say(ws.session.read_only or "read-only", error=True)
+            ws.refresh_tags()
             return
         cls = ws.class_by_uid[class_uid]
         tags = ws.contents[ws.target].tags

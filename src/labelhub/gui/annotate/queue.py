@@ -58,13 +58,23 @@ class LazyQueue(Sequence[ItemInfo]):
             self._pages.move_to_end(number)
             return page
         wanted = self.ids[number * PAGE : (number + 1) * PAGE]
-        infos: list[ItemInfo | None] = list(self.project.item_infos(self.dataset, wanted))
+        infos: list[ItemInfo | None] = list(self._read(wanted))
         if len(infos) != len(wanted):  # a row gone from the file behind LabelHub's back
-            infos = [next(iter(self.project.item_infos(self.dataset, [i])), None) for i in wanted]
+            infos = [next(iter(self._read(np.asarray([i], np.int64))), None) for i in wanted]
         self._pages[number] = infos
         while len(self._pages) > MAX_PAGES:
             self._pages.popitem(last=False)
         return infos
+
+    def _read(self, ids: np.ndarray) -> list[ItemInfo]:
+        """The items with row ids ``ids``, in that order (rows not found left out)."""
+        return self.project.item_infos(self.dataset, ids)
+
+    def _ids_of(self, uid: str) -> np.ndarray:
+        return self.project.ids_of_uids(self.dataset, [uid])
+
+    def _named(self, text: str) -> np.ndarray:
+        return self.project.item_ids(self.dataset, ItemQuery(ItemFilter(text=text)))
 
     def index_of(self, uid: str | None) -> int | None:
         """The position of item ``uid`` in the queue, None if it is not in it."""
@@ -74,7 +84,7 @@ class LazyQueue(Sequence[ItemInfo]):
             for offset, item in enumerate(page):
                 if item is not None and item.uid == uid:
                     return number * PAGE + offset
-        ids = self.project.ids_of_uids(self.dataset, [uid])
+        ids = self._ids_of(uid)
         if not len(ids):
             return None
         hits = np.flatnonzero(self.ids == ids[0])
@@ -84,8 +94,36 @@ class LazyQueue(Sequence[ItemInfo]):
         """Positions (ascending) of the items whose name contains ``text``, ignoring case."""
         if not text:
             return np.arange(len(self), dtype=np.int64)
-        named = self.project.item_ids(self.dataset, ItemQuery(ItemFilter(text=text)))
-        return np.flatnonzero(np.isin(self.ids, named))
+        return np.flatnonzero(np.isin(self.ids, self._named(text)))
+
+
+class VersionQueue(LazyQueue):
+    """The items of a dataset as they stood right after change ``seq`` (a version), in name
+    order, read a page at a time like any queue; reading a page also reads how many
+    ground-truth labels each of its items had then, into ``counts`` (uid -> labels), which the
+    queue's list shows."""
+
+    def __init__(self, project: Any, dataset: str, seq: int) -> None:
+        super().__init__(project, dataset, project.item_ids(dataset, at_seq=seq))
+        self.seq = seq
+        self.counts: dict[str, int] = {}
+
+    def _read(self, ids: np.ndarray) -> list[ItemInfo]:
+        cols = self.project.item_columns(self.dataset, ids, at_seq=self.seq)
+        out = []
+        for i in range(len(cols)):
+            out.append(ItemInfo(cols.uids[i], cols.names[i], cols.sha256[i], int(cols.widths[i]),
+                                int(cols.heights[i]), cols.splits[i], dict(cols.meta[i] or {}),
+                                cols.formats[i], int(cols.file_sizes[i])))
+            if int(cols.label_counts[i]):
+                self.counts[cols.uids[i]] = int(cols.label_counts[i])
+        return out
+
+    def _ids_of(self, uid: str) -> np.ndarray:
+        return self.project.ids_of_uids(self.dataset, [uid], at_seq=self.seq)
+
+    def _named(self, text: str) -> np.ndarray:
+        return self.project.item_ids(self.dataset, ItemQuery(ItemFilter(text=text)), at_seq=self.seq)
 
 
 def index_in(items: Sequence[ItemInfo], uid: str | None) -> int | None:

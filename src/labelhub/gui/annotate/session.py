@@ -49,6 +49,8 @@ class EditSession(QObject):
         self._stacks: dict[str, _Stacks] = {}
         self.last_seq: int | None = None
         self._heard: list[int] = []
+        #: Why nothing may change now (a dataset version is shown), None when edits are allowed.
+        self.read_only: str | None = None
 
     def set_project(self, project: Any) -> None:
         if self.project is not None:
@@ -73,8 +75,11 @@ class EditSession(QObject):
 
     def run(self, text: str, call: Callable[[], T]) -> tuple[T, int] | None:
         """Make one change through the project: ``call()`` must commit exactly one change.
-        Returns (its result, its seq), or None when the project refused it (``failed`` says
-        why)."""
+        Returns (its result, its seq), or None when the project refused it or the session
+        is read-only (``failed`` says why)."""
+        if self.read_only is not None:
+            self.failed.emit(self.read_only)
+            return None
         self._heard.clear()
         try:
             result = call()
@@ -93,10 +98,10 @@ class EditSession(QObject):
         return result, seq
 
     def can_undo(self) -> bool:
-        return self.item is not None and bool(self._stack().undo)
+        return self.read_only is None and self.item is not None and bool(self._stack().undo)
 
     def can_redo(self) -> bool:
-        return self.item is not None and bool(self._stack().redo)
+        return self.read_only is None and self.item is not None and bool(self._stack().redo)
 
     def undo_text(self) -> str:
         return self._stack().undo[-1].text if self.can_undo() else ""

@@ -36,6 +36,7 @@ from labelhub.gui.annotate.queue import LazyQueue
 from labelhub.gui.annotate.session import EditSession
 from labelhub.gui.annotate.shapes_panel import ShapesPanel
 from labelhub.gui.annotate.shortcuts import ShortcutSettings
+from labelhub.gui.annotate.version_mode import VersionBanner, VersionModeMixin
 from labelhub.gui.canvas import Layer, Skeleton
 from labelhub.gui.widgets import EmptyState
 
@@ -44,7 +45,7 @@ OK_STYLE = "color: #2e9e5b;"
 ERROR_STYLE = "color: #d64541; font-weight: bold;"
 
 
-class AnnotateWorkspace(QWidget, EditingMixin):
+class AnnotateWorkspace(QWidget, EditingMixin, VersionModeMixin):
     def __init__(self, main_window: Any = None, parent: QWidget | None = None,
                  settings: QSettings | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +69,10 @@ class AnnotateWorkspace(QWidget, EditingMixin):
         self.clipboard = ""
         self.class_shortcuts: list[Any] = []
         self.context_menu: Any = None
+        #: The dataset version shown read-only (a VersionInfo), None for the live state.
+        self.version: Any = None
+        self.version_set: str | None = None  # the ground-truth label set read at the version
+        self._version_infos: dict[str, Any] | None = None
         self.session = EditSession(self)
         self._build()
         self.set_project(None)
@@ -143,9 +148,13 @@ class AnnotateWorkspace(QWidget, EditingMixin):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([220, 900, 320])
         self.navigator.setContentsMargins(6, 6, 0, 6)
-        layout = QHBoxLayout(self)
+        self.banner = VersionBanner(self)
+        self.banner.back.connect(self.back_to_current)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
 
         self.canvas.commandIssued.connect(self._on_command)
         self.canvas.selectionChanged.connect(lambda _u: self.show_attributes())
@@ -160,7 +169,7 @@ class AnnotateWorkspace(QWidget, EditingMixin):
         self.session.failed.connect(lambda text: self.say(text, error=True))
         self.session.stacks_changed.connect(self._update_undo)
         self.navigator.dataset_chosen.connect(self.set_dataset)
-        self.navigator.item_chosen.connect(lambda uid: self.show_item(self.dataset, uid))
+        self.navigator.item_chosen.connect(lambda uid: self.show_item(self.dataset, uid, version=self.version))
         self.classes_panel.class_chosen.connect(self.choose_class)
         self.classes_panel.search_done.connect(lambda: self.canvas.setFocus())
         self.classes_panel.visibility_changed.connect(self._class_shown)
@@ -175,6 +184,7 @@ class AnnotateWorkspace(QWidget, EditingMixin):
 
     # ----------------------------------------------------------------------- the window's API
     def set_project(self, project: Any) -> None:
+        self.leave_version()
         self.project = project
         self.session.set_project(project)
         self.dataset = self.item = self.own = None
@@ -201,6 +211,13 @@ class AnnotateWorkspace(QWidget, EditingMixin):
             return
         names = [d.name for d in self.project.datasets()]
         self.navigator.set_datasets(names, self.dataset)
+        if self.version is not None:
+            if self.dataset in names:  # a version never changes: only its tag or deprecation
+                self.refresh_version()
+                self._update_menu()
+                return
+            self.leave_version()
+            self.dataset = None
         if self.dataset is None and names:
             self.set_dataset(names[0])
         elif self.dataset is not None:
@@ -211,10 +228,16 @@ class AnnotateWorkspace(QWidget, EditingMixin):
         self._show_state()
         self._update_menu()
 
-    def show_item(self, dataset: str | None, item_uid: str) -> None:
+    def show_item(self, dataset: str | None, item_uid: str, version: Any = None) -> None:
+        """Open item ``item_uid`` of ``dataset``: live and editable, or with ``version`` (a
+        VersionInfo of that dataset) as it was in that version, read-only (see
+        ``version_mode``). Opening an item without a version leaves version mode."""
         if self.project is None or dataset is None:
             return
-        if dataset != self.dataset:
+        if version is not None:
+            self.open_version_item(dataset, item_uid, version)
+            return
+        if self.leave_version() or dataset != self.dataset:
             self.set_dataset(dataset, open_first=False)
         item = self.navigator.find(item_uid) or self.project.item_info(dataset, item_uid)
         if item is None:
@@ -224,6 +247,8 @@ class AnnotateWorkspace(QWidget, EditingMixin):
 
     # ------------------------------------------------------------------------ dataset, item
     def set_dataset(self, name: str, open_first: bool = True) -> None:
+        """Show dataset ``name`` live (leaving version mode)."""
+        self.leave_version()
         self.dataset, self.item = name, None
         self.navigator.set_datasets([self.navigator.datasets.itemText(i)
                                      for i in range(self.navigator.datasets.count())], name)
@@ -241,7 +266,8 @@ class AnnotateWorkspace(QWidget, EditingMixin):
         self._show_state()
 
     def reload_schema(self) -> None:
-        self.classes = self.project.label_classes(self.dataset)
+        at = self.version.seq if self.version is not None else None
+        self.classes = self.project.label_classes(self.dataset, at_seq=at)
         self.class_by_uid = {c.uid: c for c in self.classes}
         self.class_by_name = {c.name: c for c in self.classes}
         for c in self.classes:
@@ -250,6 +276,8 @@ class AnnotateWorkspace(QWidget, EditingMixin):
                 self.canvas.set_skeleton(c.name, Skeleton(tuple(c.keypoints), tuple(c.skeleton)))
         self.classes_panel.set_classes(self.classes, self.hidden_classes, self.locked_classes)
         warnings = act.bind_class_keys(self, self.classes_panel.keys)
+        for shortcut in self.class_shortcuts:
+            shortcut.setEnabled(self.version is None)
         self.classes_panel.setToolTip("\n".join(warnings))
         if self.classes_panel.current is not None:
             self.set_current_class(self.classes_panel.current)
@@ -279,11 +307,17 @@ class AnnotateWorkspace(QWidget, EditingMixin):
         except LabelHubError as error:
             self.canvas.clear_image()
             self.say(f"{item.name}: {error}", error=True)
-        self._load_layers()
+        if self.version is not None:
+            self.load_version_layer()
+        else:
+            self._load_layers()
         self.navigator.show_current(item.uid)
         pos = self.navigator.position(item.uid)
         total = len(self.navigator.items())
         where = f"{pos + 1} of {total}" if pos is not None else "not in your queue"
+        if self.version is not None:
+            where = f"{pos + 1} of {total} in v{self.version.number}" if pos is not None \
+                else f"not in v{self.version.number}"
         self.item_label.setText(f"<b>{item.name}</b>  ·  {item.width} × {item.height}  ·  {where}")
         self._show_state()
         self.canvas.setFocus()
@@ -378,21 +412,30 @@ class AnnotateWorkspace(QWidget, EditingMixin):
     def refresh_tags(self) -> None:
         content = self.contents.get(self.target)
         on = set(content.tags.values()) if content else set()
-        self.tags_panel.set_classes(self.classes, self.classes_panel.keys, on, self.item is not None)
+        self.tags_panel.set_classes(self.classes, self.classes_panel.keys, on,
+                                    self.item is not None and self.version is None)
 
     def show_attributes(self) -> None:
         uids = self.canvas.selected_uids()[:200]
         if not uids or self.project is None:
             self.attributes_panel.show_selection([], None, editable=False)
             return
-        infos = self.project.annotation_infos(uids)
+        if self.version is not None:  # the attributes as they were in the version
+            known = self.version_annotations()
+            infos = [known[u] for u in uids if u in known]
+        else:
+            infos = self.project.annotation_infos(uids)
         classes = {i.class_uid for i in infos}
         cls = self.class_by_uid.get(next(iter(classes)) or "") if len(classes) == 1 else None
-        editable = all(self.layer_of(u) == self.target for u in uids)
+        editable = self.version is None and all(self.layer_of(u) == self.target for u in uids)
         self.attributes_panel.show_selection(infos, cls, editable=editable,
                                              picked=self.canvas.picked_keypoint())
 
     def _update_undo(self) -> None:
+        if self.version is not None:
+            self.actions_["undo"].setEnabled(False)
+            self.actions_["redo"].setEnabled(False)
+            return
         self.actions_["undo"].setEnabled(self.session.can_undo())
         self.actions_["redo"].setEnabled(self.session.can_redo())
         self.actions_["undo"].setText(f"Undo {self.session.undo_text()}".strip())
@@ -407,6 +450,8 @@ class AnnotateWorkspace(QWidget, EditingMixin):
             text = "Open a project to annotate its images."
         elif self.dataset is None:
             text = "This project has no datasets yet. A lead creates one in Assets and imports images."
+        elif not self.navigator.items() and self.version is not None:
+            text = f"Version {self.version.number} of {self.dataset} has no images."
         elif not self.navigator.items():
             text = (f"The dataset {self.dataset} has no images in your queue yet. Import images into it "
                     "in the Assets workspace.")
@@ -448,6 +493,9 @@ class AnnotateWorkspace(QWidget, EditingMixin):
         self.canvas.select(self.canvas.shapes_inside(None))
 
     def set_tool(self, name: str) -> None:
+        if self.version is not None and name != "select":
+            self.say(f"Version {self.version.number} is read-only: there is nothing to draw.", error=True)
+            return
         if self.item is not None:
             self.canvas.set_tool(name)
 
@@ -487,7 +535,7 @@ class AnnotateWorkspace(QWidget, EditingMixin):
         self.apply_class_switches(uid)
 
     def _target_changed(self, key: str) -> None:
-        if key and key != self.target:
+        if key and key != self.target and self.version is None:
             self.target = key
             self._load_queue()
             if self.item is not None:
@@ -495,7 +543,7 @@ class AnnotateWorkspace(QWidget, EditingMixin):
 
     def _layer_shown(self, key: str, shown: bool) -> None:
         (self.shown_layers.add if shown else self.shown_layers.discard)(key)
-        if self.item is None:
+        if self.item is None or self.version is not None:
             return
         if shown and key not in self.contents:
             try:
@@ -558,12 +606,18 @@ class AnnotateWorkspace(QWidget, EditingMixin):
         if self.project is None or self.dataset is None:
             show_info(self, "Open a project with a dataset first.")
             return None
+        if self.version is not None:
+            show_info(self, "A dataset version is shown: its label schema is read-only. "
+                            "Back to current to edit the schema.")
+            return None
         editor = SchemaEditor(self.project, self.dataset, self)
         editor.schema_changed.connect(self._schema_changed)
         editor.open()
         return editor
 
     def _schema_changed(self) -> None:
+        if self.version is not None:  # a version's schema never changes
+            return
         self.reload_schema()
         if self.item is not None:
             self._load_layers()

@@ -30,6 +30,8 @@ from labelhub.gui.canvas.store import Rect, ShapeStore
 
 #: Hit tolerance around outlines and points, in widget pixels.
 HIT_PX = 5.0
+#: What a read-only canvas says when a gesture would change a shape.
+READ_ONLY_MESSAGE = "read-only: shapes cannot be drawn or changed here"
 
 
 class ShapeApi:
@@ -186,7 +188,12 @@ class ShapeApi:
         return uuid.uuid4().hex
 
     def commit(self, command: Command) -> None:
-        """Apply a finished gesture's command and announce it (commandIssued)."""
+        """Apply a finished gesture's command and announce it (commandIssued). A read-only
+        canvas (see ``set_read_only``) refuses every command: nothing changes, nothing is
+        announced."""
+        if self.read_only:  # type: ignore[attr-defined]
+            self.status(READ_ONLY_MESSAGE)
+            return
         self.apply(command)
         self.commandIssued.emit(command)  # type: ignore[attr-defined]
 

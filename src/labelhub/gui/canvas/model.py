@@ -72,12 +72,17 @@ class CanvasShape:
 
 @dataclass(frozen=True, slots=True)
 class Layer:
-    """A label set drawn on the canvas: it can be hidden, and read-only (``editable`` False)."""
+    """A label set drawn on the canvas: it can be hidden, and read-only (``editable`` False).
+
+    ``dashed`` draws its outlines as dashes, unfilled (a state that is gone, as in a diff);
+    ``opacity`` below 1 draws its shapes faint (outlines, fills and markers alike)."""
 
     name: str
     title: str = ""
     visible: bool = True
     editable: bool = True
+    dashed: bool = False
+    opacity: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ import numpy as np
 
 from labelhub.gui.canvas.masks import MaskWindow
 from labelhub.gui.canvas.model import CLOSED_KINDS, KEYPOINTS, POINTS, POLYLINE
+from labelhub.gui.canvas.spatial import ragged_arange
 from labelhub.gui.canvas.store import RenderBatch
 
 SHIFT = 4
@@ -43,6 +44,8 @@ class Style:
     point_radius: float = 4.0
     dot_px: float = 2.0
     block_px: float = 4.0  # overview only: shapes smaller than this are 2 x 2 dots
+    dash_px: float = 7.0  # dashed outlines: the dashes and the gaps between, in buffer pixels
+    gap_px: float = 5.0
 
 
 def _bgra(argb: int, alpha: float = 1.0) -> tuple[int, int, int, int]:
@@ -69,7 +72,8 @@ def render(buffer: np.ndarray, batch: RenderBatch, scale: float, tx: float, ty: 
     kinds = batch.kinds
     outline = (kinds <= POLYLINE) & (batch.offsets[1:] > batch.offsets[:-1])
     tiny = outline & (size < (style.dot_px if style.detailed else style.block_px))
-    drawn = np.flatnonzero(outline & ~tiny)
+    dashed = batch.dashed if batch.dashed is not None else np.zeros(len(batch), dtype=bool)
+    drawn = np.flatnonzero(outline & ~tiny & ~dashed)
     if drawn.size:
         # OpenCV fixed point, pixel centres at integers (ours are at +0.5).
         fixed = batch.verts * (scale * ONE)
@@ -78,6 +82,9 @@ def render(buffer: np.ndarray, batch: RenderBatch, scale: float, tx: float, ty: 
         if style.detailed:
             _fill(buffer, batch, fixed, drawn[kinds[drawn] != POLYLINE], size, style)
         _outlines(buffer, batch, fixed, drawn, size, style)
+    dashes = np.flatnonzero(outline & ~tiny & dashed)
+    if dashes.size:
+        _dashed(buffer, batch, batch.verts * scale + (tx, ty), dashes, style)
     _dots(buffer, batch, sb, np.flatnonzero(tiny), size, style.dot_px)
     marks = np.flatnonzero((kinds == POINTS) | (kinds == KEYPOINTS))
     if marks.size:
@@ -167,6 +174,74 @@ def _outlines(view: np.ndarray, batch: RenderBatch, fixed: np.ndarray, rows: np.
         cv2.polylines(view, block, closed, _bgra(color), thickness, line, SHIFT)
 
 
+def _dashed(view: np.ndarray, batch: RenderBatch, pts: np.ndarray, rows: np.ndarray,
+            style: Style) -> None:
+    """Outlines of ``rows`` as dashes (no fill): ``pts`` are the batch's vertices in buffer
+    coordinates. The dash pattern runs on along each outline (around corners), and only the
+    parts of edges inside the buffer are cut into dashes, so a shape far larger than the view
+    costs what its visible part does."""
+    h, w = view.shape[:2]
+    starts = batch.offsets[rows]
+    counts = batch.offsets[rows + 1] - starts
+    closed = np.isin(batch.kinds[rows], CLOSED_KINDS) & (counts > 2)
+    edges = np.maximum(counts - 1, 0) + closed
+    keep = edges > 0
+    rows, starts, counts, closed, edges = rows[keep], starts[keep], counts[keep], closed[keep], edges[keep]
+    if rows.size == 0:
+        return
+    a = ragged_arange(starts, edges)
+    b = a + 1
+    last = np.cumsum(edges) - 1
+    b[last[closed]] = starts[closed]  # a closed outline's last edge goes back to its first vertex
+    p, q = pts[a], pts[b]
+    d = q - p
+    length = np.hypot(d[:, 0], d[:, 1])
+    # Arc length at the start of each edge, counted from its outline's first vertex.
+    run = np.cumsum(length) - length
+    s0 = run - np.repeat(run[last - edges + 1], edges)
+    # The part of each edge inside the buffer (grown by a line width): [lo, hi] along it.
+    lo, hi = np.zeros_like(length), length.copy()
+    m = 4.0
+    for axis, limit in ((0, w), (1, h)):
+        dv, pv = d[:, axis], p[:, axis]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_a = (-m - pv) / dv * length
+            t_b = (limit + m - pv) / dv * length
+        flat = dv == 0
+        inside = (pv >= -m) & (pv <= limit + m)
+        enter = np.where(flat, np.where(inside, -np.inf, np.inf), np.minimum(t_a, t_b))
+        leave = np.where(flat, np.where(inside, np.inf, -np.inf), np.maximum(t_a, t_b))
+        lo, hi = np.maximum(lo, enter), np.minimum(hi, leave)
+    thickness = style.line_px if style.detailed else 1
+    line = cv2.LINE_AA if style.detailed else cv2.LINE_8
+    # An anti-aliased line's ends reach past its end points (about t * t / 2 for width t):
+    # dashes are drawn that much shorter, so that what shows is dash_px on, gap_px off.
+    cap = thickness * thickness / 2.0 if style.detailed else 0.0
+    dash = max(style.dash_px - 2 * cap, 1.0)
+    period = style.dash_px + style.gap_px
+    seen = (hi > lo) & (length > 0)
+    lo, hi = np.where(seen, lo, 0.0), np.where(seen, hi, 0.0)
+    first = np.floor((s0 + lo) / period)
+    final = np.floor((s0 + hi) / period)
+    n = np.where(seen, final - first + 1, 0).astype(np.int64)
+    if not n.any():
+        return
+    edge = np.repeat(np.arange(a.size), n)
+    k = np.repeat(first, n) + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
+    t0 = np.maximum(k * period - s0[edge], lo[edge])
+    t1 = np.minimum(k * period + dash - s0[edge], hi[edge])
+    on = t1 > t0
+    edge, t0, t1 = edge[on], t0[on], t1[on]
+    unit = d[edge] / length[edge, None]
+    segments = np.stack([p[edge] + unit * t0[:, None], p[edge] + unit * t1[:, None]], axis=1)
+    fixed = _fixed(segments.reshape(-1, 2)).reshape(-1, 2, 2)
+    row_of_edge = np.repeat(np.arange(rows.size), edges)
+    colors = batch.colors[rows[row_of_edge[edge]]]
+    for color in np.unique(colors).tolist():
+        block = fixed[colors == color]
+        cv2.polylines(view, block, False, _bgra(int(color)), thickness, line, SHIFT)
+
+
 def _fixed(pts: np.ndarray) -> np.ndarray:
     """Widget-frame points as OpenCV fixed point (pixel centres at integers there)."""
     return np.rint((pts - 0.5) * ONE).astype(np.int32)
@@ -177,7 +252,16 @@ def _put(view: np.ndarray, xs: np.ndarray, ys: np.ndarray, colors: np.ndarray) -
     h, w = view.shape[:2]
     inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
     flat = view.view(np.uint32).reshape(h, w)
-    flat[ys[inside], xs[inside]] = colors[inside] | np.uint32(0xFF000000)
+    colors = colors[inside].astype(np.uint32)
+    alpha = colors >> np.uint32(24)
+    if (alpha < 255).any():  # a faint layer's dots: premultiplied by their alpha
+        channels = np.stack([(colors >> np.uint32(s)) & np.uint32(255) for s in (0, 8, 16)])
+        channels = (channels * alpha + 127) // 255
+        colors = channels[0] | channels[1] << np.uint32(8) | channels[2] << np.uint32(16) \
+            | alpha << np.uint32(24)
+    else:
+        colors = colors | np.uint32(0xFF000000)
+    flat[ys[inside], xs[inside]] = colors
 
 
 def _dots(view: np.ndarray, batch: RenderBatch, sb: np.ndarray, rows: np.ndarray,
@@ -204,10 +288,10 @@ def _points(view: np.ndarray, batch: RenderBatch, pts: np.ndarray, rows: np.ndar
     """Round markers with a dark rim (hollow for occluded keypoints) and skeleton lines; a
     skeleton small on screen gets smaller markers so that it stays readable."""
     fixed = _fixed(pts)
-    dark = (20, 20, 20, 255)
     for i in rows.tolist():
         s, e = int(batch.offsets[i]), int(batch.offsets[i + 1])
         color = _bgra(int(batch.colors[i]))
+        dark = _bgra(0xFF141414, color[3] / 255.0)  # the rim as faint as the marker
         vis = batch.vis[s:e]
         shown = [(j, (int(fixed[s + j, 0]), int(fixed[s + j, 1]))) for j in range(e - s)
                  if vis[j] > 0]

@@ -43,6 +43,11 @@ Listener = Callable[[list[Rect] | None], None]
 _NAN4 = (np.nan, np.nan, np.nan, np.nan)
 
 
+def _alpha(opacity: float) -> int:
+    """A layer's opacity (0 to 1) as an alpha byte."""
+    return int(round(min(max(float(opacity), 0.0), 1.0) * 255))
+
+
 @dataclass
 class RenderBatch:
     """Copies of what the renderer needs for some rows, in drawing order (bottom first)."""
@@ -57,6 +62,7 @@ class RenderBatch:
     vis: np.ndarray
     masks: list[tuple[int, Mask]] = field(default_factory=list)
     skeletons: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    dashed: np.ndarray | None = None  # rows drawn as unfilled dashed outlines (None: none)
 
     def __len__(self) -> int:
         return int(self.rows.size)
@@ -92,6 +98,8 @@ class ShapeStore(BulkLoading):
         self._layer_index: dict[str, int] = {}
         self.layer_visible = np.zeros(0, dtype=bool)
         self.layer_editable = np.zeros(0, dtype=bool)
+        self.layer_dashed = np.zeros(0, dtype=bool)
+        self.layer_alpha = np.zeros(0, dtype=np.uint32)  # 0-255: the layer's opacity
         self.label_names: list[str] = []
         self._label_id: dict[str, int] = {}
         self.label_argb = np.zeros(0, dtype=np.uint32)
@@ -244,10 +252,14 @@ class ShapeStore(BulkLoading):
                 self.layers.append(layer)
                 self.layer_visible = np.append(self.layer_visible, layer.visible)
                 self.layer_editable = np.append(self.layer_editable, layer.editable)
+                self.layer_dashed = np.append(self.layer_dashed, layer.dashed)
+                self.layer_alpha = np.append(self.layer_alpha, np.uint32(_alpha(layer.opacity)))
             else:
                 self.layers[i] = layer
                 self.layer_visible[i] = layer.visible
                 self.layer_editable[i] = layer.editable
+                self.layer_dashed[i] = layer.dashed
+                self.layer_alpha[i] = _alpha(layer.opacity)
             self._changed(None)
             return i
 
@@ -491,10 +503,14 @@ class ShapeStore(BulkLoading):
                 verts, vis = np.take(self.verts, idx, axis=0), self.vis[idx]
             over = self.override[rows]
             colors = np.where(over != 0, over, self.label_argb[self.label[rows]])
+            layers = self.layer[rows]
+            if (self.layer_alpha < 255).any():  # faint layers: their opacity as the alpha
+                colors = (colors & np.uint32(0xFFFFFF)) | (self.layer_alpha[layers] << np.uint32(24))
+            dashed = self.layer_dashed[layers] if self.layer_dashed.any() else None
             kinds = self.kinds[rows]
             batch = RenderBatch(rows=rows, kinds=kinds.copy(), colors=colors,
                                 selected=self.selected[rows].copy(), bounds=self.bounds[rows].copy(),
-                                offsets=offsets, verts=verts, vis=vis)
+                                offsets=offsets, verts=verts, vis=vis, dashed=dashed)
             for i in np.flatnonzero(kinds == MASK).tolist():
                 batch.masks.append((i, self.geometry(int(rows[i]))))  # type: ignore[arg-type]
             for i in np.flatnonzero(kinds == KEYPOINTS).tolist():

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QWidget
 
 from labelhub.geometry import Mask
 from labelhub.gui.canvas import overlay
-from labelhub.gui.canvas.editing import ShapeApi
+from labelhub.gui.canvas.editing import READ_ONLY_MESSAGE, ShapeApi
 from labelhub.gui.canvas.imagesource import ImageSource, MemoryImage, open_source
 from labelhub.gui.canvas.pyramid import configure_qt_image_limits
 from labelhub.gui.canvas.store import ShapeStore
@@ -95,6 +95,7 @@ class CanvasWidget(QWidget, ShapeApi):
         self.brush_px = 12.0
         self.crosshair = False
         self.show_labels = True
+        self.read_only = False
         self.last_status = ""
         self.errors: list[Exception] = []
         self._image_size: tuple[int, int] | None = None
@@ -231,9 +232,12 @@ class CanvasWidget(QWidget, ShapeApi):
 
     def set_tool(self, name: str) -> None:
         """Switch tools: select, box, rotated_box, polygon, polyline, point, keypoints, brush,
-        eraser."""
+        eraser. A read-only canvas keeps the select tool (to pick and look at shapes)."""
         if name not in self._tools:
             raise ValueError(f"unknown tool {name!r}; expected one of {', '.join(self._tools)}")
+        if self.read_only and name != "select":
+            self.status(READ_ONLY_MESSAGE)
+            return
         if self._tool.name == name:
             return
         self._tool.deactivate()
@@ -241,6 +245,16 @@ class CanvasWidget(QWidget, ShapeApi):
         self._tool.activate()
         self.setCursor(self._tool.cursor)
         self.toolChanged.emit(name)
+        self.update()
+
+    def set_read_only(self, on: bool) -> None:
+        """Make the whole canvas read-only (or editable again): only the select tool, and every
+        gesture that would change a shape is refused (``commit`` drops it), whatever the
+        layers say. Viewing, picking, panning and zooming work as before."""
+        self._cancel_gesture()
+        self.read_only = on
+        if on:
+            self.set_tool("select")
         self.update()
 
     def _cancel_gesture(self) -> None:

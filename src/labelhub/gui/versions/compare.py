@@ -16,7 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from labelhub.errors import LabelHubError
 from labelhub.gui.tasks import Progress
+from labelhub.gui.versions.diff_overlay import DiffOverlay
 from labelhub.gui.versions.models import CountsDiffModel, DiffModel, diff_rows, make_table
 
 CURRENT = "current"
@@ -42,7 +44,8 @@ class _WhatFilter(QSortFilterProxyModel):
 
 
 class ComparePanel(QWidget):
-    """Two version pickers, the counts per class before and after, and the table of changes.
+    """Two version pickers, the counts per class before and after, the table of changes, and
+    the item of the change selected with both versions' labels overlaid on its image.
 
     Double-clicking an item or annotation opens its item in the Annotate workspace.
     """
@@ -51,6 +54,9 @@ class ComparePanel(QWidget):
         super().__init__(workspace)
         self.workspace = workspace
         self.diff: Any = None
+        self.by_item: dict[str, list[Any]] = {}  # item uid -> its annotation changes
+        self.annotation_rows: dict[str, int] = {}  # annotation uid -> its row in the model
+        self.refs: tuple[int | str, int | str] | None = None  # what was compared
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(10)
@@ -96,13 +102,21 @@ class ComparePanel(QWidget):
         self.table = make_table(changes, self.proxy, stretch=4)
         self.table.setToolTip("Double-click an item or annotation to open its image in Annotate")
         changes_layout.addWidget(self.table, 1)
+        self.overlay = DiffOverlay(split)
         split.addWidget(self.counts_table)
         split.addWidget(changes)
-        split.setStretchFactor(1, 3)
+        split.addWidget(self.overlay)
+        split.setStretchFactor(1, 2)
+        split.setStretchFactor(2, 3)
+        split.setSizes([90, 190, 480])
         layout.addWidget(split, 1)
         self.compare_button.clicked.connect(self.compare_chosen)
         self.filter.currentIndexChanged.connect(self._filter_changed)
         self.table.doubleClicked.connect(self._open)
+        self.table.selectionModel().currentRowChanged.connect(lambda index, _old: self.show_row(index))
+        self.overlay.picked.connect(self._picked_on_item)
+        self.overlay.open_requested.connect(self.open_in_annotate)
+        self._following = False
 
     def set_versions(self, versions: list[Any]) -> None:
         keep = (self.before.currentData(), self.after.currentData())
@@ -131,6 +145,7 @@ class ComparePanel(QWidget):
             if index >= 0:
                 combo.setCurrentIndex(index)
         dataset = self.workspace.dataset()
+        self.refs = (a, b)
 
         def work(project: Any, progress: Progress, cancel: threading.Event) -> Any:
             return project.diff_versions(dataset, a, b)
@@ -147,8 +162,71 @@ class ComparePanel(QWidget):
                             f"{tb['annotations']:,} → {ta['annotations']:,} · label classes "
                             f"{tb['classes']} → {ta['classes']}")
         self.counts_model.set_rows(diff.counts)
-        self.model.set_rows(diff_rows(diff))
+        self.by_item = {}
+        for change in diff.annotations:
+            self.by_item.setdefault(change.item_uid, []).append(change)
+        rows = diff_rows(diff)
+        self.annotation_rows = {r.source.uid: i for i, r in enumerate(rows) if r.what == "Annotation"}
+        self.model.set_rows(rows)
+        self.overlay.clear()
         self._filter_changed()
+        if self.annotation_rows:  # the first annotation change on its image at once
+            first = self.proxy.mapFromSource(self.model.index(min(self.annotation_rows.values()), 0))
+            if first.isValid():
+                self.table.selectRow(first.row())
+
+    def show_row(self, index: QModelIndex) -> None:
+        """Show the item of the change at proxy ``index`` with both versions overlaid."""
+        row = self.model.row(self.proxy.mapToSource(index).row()) if index.isValid() else None
+        if row is None or self.diff is None or self._following:
+            return
+        if row.what == "Label class":
+            self.overlay.clear(f"Label class <b>{row.label}</b> {row.change}: it has no image of its own.")
+            return
+        self.show_item(row.source.item_uid if row.what == "Annotation" else row.source.uid,
+                       row.source.uid if row.what == "Annotation" else None)
+
+    def show_item(self, item_uid: str, focus: str | None = None) -> None:
+        """Overlay both versions' labels of item ``item_uid`` (``focus``: an annotation to ring)."""
+        project = self.workspace.project
+        if project is None or self.diff is None:
+            return
+        if item_uid == self.overlay.item_uid and focus is not None and self.overlay.focus(focus):
+            return
+        try:
+            self.overlay.show_item(project, self.diff, item_uid, self.by_item.get(item_uid, []), focus)
+        except LabelHubError as error:
+            self.overlay.clear(str(error))
+
+    def open_in_annotate(self, item_uid: str) -> None:
+        """Open the item shown in Annotate as the newer side of the comparison holds it (the
+        older when the newer does not): read-only for a version, live for the current state."""
+        if not item_uid or self.diff is None or self.refs is None:
+            return
+        project, dataset = self.workspace.project, self.diff.dataset
+        for ref in (self.refs[1], self.refs[0]):
+            if str(ref) == CURRENT:
+                if project.item_info(dataset, item_uid) is not None:
+                    self.workspace.window.show_item(dataset, item_uid)
+                    return
+                continue
+            version = next((v for v in self.workspace.versions if str(v.number) == str(ref)), None)
+            if version is not None and project.item_info(dataset, item_uid, at_seq=version.seq) is not None:
+                self.workspace.window.show_item(dataset, item_uid, version=version)
+                return
+
+    def _picked_on_item(self, uid: str) -> None:
+        """A change picked beside the image or on it: its line in the table follows."""
+        source = self.annotation_rows.get(uid)
+        if source is None:
+            return
+        index = self.proxy.mapFromSource(self.model.index(source, 0))
+        if index.isValid():
+            self._following = True
+            try:
+                self.table.selectRow(index.row())
+            finally:
+                self._following = False
 
     def _filter_changed(self) -> None:
         self.proxy.set_what(self.filter.currentData())

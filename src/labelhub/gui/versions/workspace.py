@@ -123,9 +123,9 @@ class VersionsWorkspace(QWidget):
         self.tabs.addTab(self.compare, "Compare")
         splitter.addWidget(self.table)
         splitter.addWidget(self.tabs)
-        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([400, 640])
+        splitter.setSizes([360, 900])  # the Compare canvas gets the room
         layout.addWidget(splitter, 1)
         self.stack.addWidget(page)
         self._page = page
