@@ -120,12 +120,12 @@ def open_assets(qtbot, window, project: Project, user: str = "lena", dataset: st
     window.set_workspace("assets")
     window.assets.show_dataset(dataset)
     browser = window.assets.browser
-    qtbot.waitUntil(lambda: browser.dataset == dataset and not browser.model.loading, timeout=10000)
+    qtbot.waitUntil(lambda: browser.dataset == dataset and browser.settled, timeout=10000)
     return browser
 
 
 def wait_loaded(qtbot, browser) -> None:  # noqa: ANN001
-    qtbot.waitUntil(lambda: not browser.model.loading, timeout=10000)
+    qtbot.waitUntil(lambda: browser.settled, timeout=10000)
 
 
 def wait_task(qtbot, owner) -> None:  # noqa: ANN001

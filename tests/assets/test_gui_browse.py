@@ -100,7 +100,7 @@ def test_switching_datasets_and_a_refresh_after_changes(qtbot, window, twelve, m
     table = window.assets.table
     row = window.assets.model.dataset_names().index("more")
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualRect(table.model().index(row, 0)).center())
-    qtbot.waitUntil(lambda: browser.dataset == "more" and not browser.model.loading and browser.model.rowCount() == 3)
+    qtbot.waitUntil(lambda: browser.dataset == "more" and browser.settled and browser.model.rowCount() == 3)
     assert window.current_dataset_name() == "more"  # imports go to the dataset being browsed
     p.exclude_items("more", p.item_uids("more")[:1])
     window.refresh_project()

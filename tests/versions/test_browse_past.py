@@ -76,7 +76,7 @@ def number(version) -> int | None:  # noqa: ANN001
 
 def shown(qtbot, browser) -> tuple[list[str], list[str | None], list[int]]:  # noqa: ANN001
     """(names, splits, label counts) of every row the Assets browser shows."""
-    qtbot.waitUntil(lambda: not browser.model.loading, timeout=10000)
+    qtbot.waitUntil(lambda: browser.settled, timeout=10000)
     chunks = [browser.model.columns(r, wait=True) for r in range(browser.model.rowCount())]
     return ([c.names[i] for c, i in chunks], [c.splits[i] for c, i in chunks],
             [int(c.label_counts[i]) for c, i in chunks])

@@ -290,6 +290,11 @@ class DatasetBrowser(QWidget):
             bits.append(f"licence: {sheet['licence']}")
         self.subtitle.setText(" · ".join(bits))
 
+    @property
+    def settled(self) -> bool:
+        """Rows, counts and filter choices are all in (nothing is being read)."""
+        return not self.model.loading and not self._choices_waiting and not self.reader.pending
+
     def _first_rows_in(self) -> None:
         if self._choices_waiting:
             self._choices_waiting = False

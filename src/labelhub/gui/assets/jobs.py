@@ -81,6 +81,11 @@ class Reader(QObject):
     def wait(self, msecs: int = 30000) -> bool:
         return self._pool.waitForDone(msecs)
 
+    @property
+    def pending(self) -> bool:
+        """The newest read has not delivered its answer yet."""
+        return bool(self._callbacks)
+
     def _done(self, ticket: int, result: Any, error: Any) -> None:
         callbacks = self._callbacks.pop(ticket, None)
         if callbacks is None:
