@@ -100,12 +100,17 @@ class TileDelegate(QStyledItemDelegate):
                 painter.setFont(small)
                 painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
                 painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "cannot be read")
+        used = 0
         if status:
-            self._badge(painter, small, box.left() + 4, box.top() + 4,
-                        STATUS_TITLES.get(status, status), QColor(STATUS_COLOURS.get(status, "#6b7280")), left=True)
+            used = self._badge(painter, small, box.left() + 4, box.top() + 4, STATUS_TITLES.get(status, status),
+                               QColor(STATUS_COLOURS.get(status, "#6b7280")), left=True)
         if labels is not None:
-            self._badge(painter, small, box.right() - 4, box.top() + 4,
-                        f"{labels} label{'s' if labels != 1 else ''}", QColor(20, 24, 30, 190), left=False)
+            text = f"{labels} label{'s' if labels != 1 else ''}"
+            pill = self._pill(painter, small, text, QColor(20, 24, 30, 190))
+            width, height = self._size(pill)
+            # Beside the status when both fit across the thumbnail, else under it.
+            y = box.top() + 4 if used + width + 12 <= box.width() else box.top() + 6 + height
+            painter.drawPixmap(box.right() - 4 - width, y, pill)
         line = option.fontMetrics.height()
         name_rect = QRect(box.left(), box.bottom() + 6, box.width(), line)
         painter.setFont(option.font)
@@ -141,7 +146,7 @@ class TileDelegate(QStyledItemDelegate):
             painter.drawText(0, 30, "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 :._-")
         painter.end()
 
-    def _badge(self, painter: QPainter, font: QFont, x: int, y: int, text: str, colour: QColor, *, left: bool) -> None:
+    def _pill(self, painter: QPainter, font: QFont, text: str, colour: QColor) -> QPixmap:
         """A pill with ``text``, drawn once into a pixmap and reused (a screen has dozens)."""
         ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
         key = (text, colour.rgba(), font.key(), ratio)
@@ -164,8 +169,18 @@ class TileDelegate(QStyledItemDelegate):
             if len(self._badges) > 500:
                 self._badges.clear()
             self._badges[key] = pill
-        width = round(pill.width() / pill.devicePixelRatio())
+        return pill
+
+    @staticmethod
+    def _size(pill: QPixmap) -> tuple[int, int]:
+        return round(pill.width() / pill.devicePixelRatio()), round(pill.height() / pill.devicePixelRatio())
+
+    def _badge(self, painter: QPainter, font: QFont, x: int, y: int, text: str, colour: QColor, *, left: bool) -> int:
+        """Draw a pill at (x, y) (x its right edge unless ``left``); return its width."""
+        pill = self._pill(painter, font, text, colour)
+        width = self._size(pill)[0]
         painter.drawPixmap(x if left else x - width, y, pill)
+        return width
 
 
 class ItemGridView(QListView):
