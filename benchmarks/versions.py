@@ -2,6 +2,7 @@
 
     python benchmarks/versions.py [--images 20000] [--boxes-per-image 10] [--edits N]
                                   [--formats coco,yolo,voc] [--full] [--keep] [--skip-export]
+                                  [--project DIR]
 
 Generates a project of IMAGES images and IMAGES x BOXES ground-truth boxes through the store
 layer (bulk rows in a few changes, through the same door every change uses: role check,
@@ -17,6 +18,10 @@ change log, tallies), then measures, printing each figure beside its target (iss
     should be close). An export's time grows
     with the boxes, so the default 200,000 boxes show the rate in a minute: the figure for
     1,000,000 is projected from it; --full runs the issue's 100,000 images / 1,000,000 boxes.
+
+--project DIR keeps the generated projects in DIR (``big`` and ``small``) and, when they are
+already there, measures only the exports against them (generation, commits, diff and storage
+are figures of the first run), so an export can be measured again in seconds.
 """
 
 from __future__ import annotations
@@ -200,6 +205,9 @@ def main() -> int:
     ap.add_argument("--formats", default="coco,yolo,voc", help="the exports to measure")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     ap.add_argument("--skip-export", action="store_true")
+    ap.add_argument("--project", type=Path, default=None, metavar="DIR",
+                    help="generate the projects into DIR and keep them; when DIR already holds "
+                         "them, reuse them and measure only the exports")
     args = ap.parse_args()
     if args.full:
         args.images = 100_000
@@ -207,46 +215,25 @@ def main() -> int:
     boxes = args.images * args.boxes_per_image
     edits = args.edits if args.edits is not None else max(1, boxes // 100)
     tmp = Path(tempfile.mkdtemp(prefix="labelhub-bench-versions-"))
+    home = args.project.resolve() if args.project is not None else tmp
     try:
         print(f"machine: {machine()}")
-        t0 = time.perf_counter()
-        p = generate(tmp / "big", "big", args.images, args.boxes_per_image)
-        print(f"generated {args.images:,} images and {boxes:,} boxes in {time.perf_counter() - t0:.1f} s")
-
-        t0 = time.perf_counter()
-        v1 = p.commit_version("big", "generated")
-        commit1 = time.perf_counter() - t0
-        print(f"commit v1: {commit1 * 1000:.1f} ms ({ratio(commit1, 0.050)}); "
-              f"{v1.stats['items']:,} items, {v1.stats['annotations']:,} annotations")
-        size1 = file_size(p)
-
-        t0 = time.perf_counter()
-        edit_boxes(p, "big", edits)
-        print(f"edited {edits:,} boxes in {edits // 100 or 1} changes in {time.perf_counter() - t0:.1f} s")
-        t0 = time.perf_counter()
-        v2 = p.commit_version("big", "edited")
-        commit2 = time.perf_counter() - t0
-        print(f"commit v2: {commit2 * 1000:.1f} ms ({ratio(commit2, 0.050)})")
-        size2 = file_size(p)
-        growth = (size2 - size1) / size1
-        print(f"project file: {size1 / 1e6:.1f} MB at v1, {size2 / 1e6:.1f} MB at v2: "
-              f"+{growth * 100:.2f} % ({ratio(growth, 0.02)})")
-
-        t0 = time.perf_counter()
-        diff = p.diff_versions("big", v1.number, v2.number)
-        elapsed = time.perf_counter() - t0
-        print(f"diff v1..v2: {elapsed:.2f} s ({ratio(elapsed, 1.0)}); {diff.describe()}")
-        assert diff.summary() == {"annotations_changed": edits}, diff.summary()
-        p.close()
+        if (home / "big").exists():
+            reuse(home / "big", "big", args.images, boxes)
+        else:
+            build_big(home / "big", args.images, args.boxes_per_image, edits)
 
         if not args.skip_export:
-            big = {fmt: report_export(tmp / "big", "big", "2", fmt, tmp, "v2") for fmt in formats}
+            big = {fmt: report_export(home / "big", "big", "2", fmt, tmp, "v2") for fmt in formats}
             if "coco" in formats:
                 small_images = max(1, args.images // 10)
-                q = generate(tmp / "small", "small", small_images, args.boxes_per_image, seed=3)
-                q.commit_version("small", "generated")
-                q.close()
-                small = report_export(tmp / "small", "small", "1", "coco", tmp,
+                if (home / "small").exists():
+                    reuse(home / "small", "small", small_images, small_images * args.boxes_per_image)
+                else:
+                    q = generate(home / "small", "small", small_images, args.boxes_per_image, seed=3)
+                    q.commit_version("small", "generated")
+                    q.close()
+                small = report_export(home / "small", "small", "1", "coco", tmp,
                                       "a dataset a tenth the size")
                 print(f"memory (anonymous, the mapped project file aside): peak "
                       f"{big['coco']['peak_mb']:.0f} MB for "
@@ -259,7 +246,55 @@ def main() -> int:
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+        if args.project is not None:
+            print(f"projects kept in {home}")
     return 0
+
+
+def reuse(folder: Path, dataset: str, images: int, boxes: int) -> None:
+    """Check that a kept project is the size asked for before measuring against it."""
+    with Project.open(folder, user="lena", backup=False) as p:
+        stats = p.versions(dataset)[0].stats
+    if (stats.get("items"), stats.get("annotations")) != (images, boxes):
+        raise SystemExit(f"{folder} holds {stats.get('items'):,} images and "
+                         f"{stats.get('annotations'):,} boxes, not {images:,} and {boxes:,}: "
+                         "give the same sizes as when it was made, or another --project")
+    print(f"reusing {folder}: {images:,} images and {boxes:,} boxes (generation, commits, diff "
+          "and storage were measured when it was made)")
+
+
+def build_big(folder: Path, images: int, per_image: int, edits: int) -> None:
+    """Generate the project, commit v1, edit, commit v2 and diff: the figures besides exports."""
+    boxes = images * per_image
+    t0 = time.perf_counter()
+    p = generate(folder, "big", images, per_image)
+    print(f"generated {images:,} images and {boxes:,} boxes in {time.perf_counter() - t0:.1f} s")
+
+    t0 = time.perf_counter()
+    v1 = p.commit_version("big", "generated")
+    commit1 = time.perf_counter() - t0
+    print(f"commit v1: {commit1 * 1000:.1f} ms ({ratio(commit1, 0.050)}); "
+          f"{v1.stats['items']:,} items, {v1.stats['annotations']:,} annotations")
+    size1 = file_size(p)
+
+    t0 = time.perf_counter()
+    edit_boxes(p, "big", edits)
+    print(f"edited {edits:,} boxes in {edits // 100 or 1} changes in {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
+    v2 = p.commit_version("big", "edited")
+    commit2 = time.perf_counter() - t0
+    print(f"commit v2: {commit2 * 1000:.1f} ms ({ratio(commit2, 0.050)})")
+    size2 = file_size(p)
+    growth = (size2 - size1) / size1
+    print(f"project file: {size1 / 1e6:.1f} MB at v1, {size2 / 1e6:.1f} MB at v2: "
+          f"+{growth * 100:.2f} % ({ratio(growth, 0.02)})")
+
+    t0 = time.perf_counter()
+    diff = p.diff_versions("big", v1.number, v2.number)
+    elapsed = time.perf_counter() - t0
+    print(f"diff v1..v2: {elapsed:.2f} s ({ratio(elapsed, 1.0)}); {diff.describe()}")
+    assert diff.summary() == {"annotations_changed": edits}, diff.summary()
+    p.close()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -12,14 +13,16 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
+
 from labelhub.errors import Cancelled, InvalidInput
-from labelhub.formats.losses import NEEDS_KEYPOINT_NAMES, LossTally, check_classes
+from labelhub.formats.losses import DROPPED, NEEDS_KEYPOINT_NAMES, LossTally, check_classes
 from labelhub.formats.model import (
     DEFAULT_SPLIT,
     AnnotationRecord,
@@ -52,6 +55,20 @@ def num(value: float) -> str:
     if v.is_integer() and abs(v) < 1e15:
         return str(int(v))
     return repr(v)
+
+
+def num_texts(values: np.ndarray) -> list[str]:
+    """:func:`num` of each value of a float64 array, without a step per value in Python: the
+    repr of each, whole numbers then cut to their digits."""
+    values = np.asarray(values, dtype=np.float64)
+    texts = list(map(repr, values.tolist()))
+    whole = np.flatnonzero((values == np.floor(values)) & (np.abs(values) < 1e15))
+    if whole.size:
+        # repr of a whole float below 1e16 is its digits and ".0"; zero (and -0.0) is "0"
+        cut = np.array(texts, dtype=object)
+        cut[whole] = [t[:-2] if t not in ("0.0", "-0.0") else "0" for t in cut[whole].tolist()]
+        texts = cut.tolist()
+    return texts
 
 
 def norm(value: float) -> str:
@@ -303,6 +320,140 @@ def staged(out_dir: Path) -> Iterator[Output]:
         raise
 
 
+# --------------------------------------------------------------------------- kept on disk
+
+
+class _Spill:
+    """Texts (without line breaks) appended to an anonymous temporary file ten thousand at a
+    time and read back in order: what a writer must remember of every image without its memory
+    growing with the dataset. Callers append to :attr:`buffer` and call :meth:`flush` when it
+    holds :data:`_SPILL_AT` texts or more."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] | None = None
+        self.buffer: list[str] = []
+
+    def flush(self) -> None:
+        if self.buffer:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile()
+            self._file.write("\n".join(self.buffer).encode("utf-8") + b"\n")
+            self.buffer.clear()
+
+    def __iter__(self) -> Iterator[str]:
+        if self._file is not None:
+            self.flush()
+            self._file.seek(0)
+            for line in self._file:
+                yield line[:-1].decode("utf-8")
+            self._file.seek(0, os.SEEK_END)
+        yield from list(self.buffer)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self.buffer.clear()
+
+
+_SPILL_AT = 10_000
+
+
+class _SeenNames:
+    """The image names given to a writer so far, to find one given twice. While they come in
+    sorted order (as a project gives them) only the last is looked at and the others wait on
+    disk; the first one out of order (or with a line break) brings them all back into a set."""
+
+    def __init__(self) -> None:
+        self._last = ""  # below every name (an empty one is refused before it is noted)
+        self._spill: _Spill | None = _Spill()
+        self._buffer = self._spill.buffer
+        self._set: set[str] | None = None
+
+    def add(self, name: str) -> bool:
+        """Note ``name``; False when it was given before."""
+        if name > self._last and self._spill is not None and "\n" not in name:
+            self._last = name
+            self._buffer.append(name)
+            if len(self._buffer) >= _SPILL_AT:
+                self._spill.flush()
+            return True
+        if self._set is None:
+            assert self._spill is not None
+            self._set = set(self._spill)
+            self._spill.close()
+            self._spill = None
+        if name in self._set:
+            return False
+        self._set.add(name)
+        return True
+
+    def close(self) -> None:
+        if self._spill is not None:
+            self._spill.close()
+
+
+class MediaPlaces(Mapping[str, list[str]]):
+    """Where each image's file goes (``WriteResult.media``): image name -> relative paths,
+    sorted by name, each list sorted. Kept on disk as the writer places the images (in memory
+    once a path holds a line break), and read into memory only when looked at (a caller that
+    copies no image never does)."""
+
+    def __init__(self) -> None:
+        self._spill = _Spill()
+        self._buffer = self._spill.buffer
+        self._last = ""
+        self._sorted = True
+        self._memory: dict[str, list[str]] | None = None  # once a path holds a line break
+        self._places: dict[str, list[str]] | None = None
+
+    def place(self, name: str, rel: str) -> None:
+        if self._places is not None:
+            raise RuntimeError("every image is placed before the places are looked at")
+        if name < self._last:
+            self._sorted = False
+        self._last = name
+        if self._memory is None and "\n" not in rel:  # (the path holds the name)
+            self._buffer.append(f"{name}\0{rel}")
+            if len(self._buffer) >= _SPILL_AT:
+                self._spill.flush()
+            return
+        if self._memory is None:
+            self._memory = self._read_spill()
+        self._memory.setdefault(name, []).append(rel)
+
+    def _read_spill(self) -> dict[str, list[str]]:
+        places: dict[str, list[str]] = {}
+        for text in self._spill:
+            name, _, rel = text.partition("\0")
+            places.setdefault(name, []).append(rel)
+        self._spill.close()
+        return places
+
+    def _load(self) -> dict[str, list[str]]:
+        if self._places is None:
+            places = self._memory if self._memory is not None else self._read_spill()
+            if not self._sorted:
+                places = dict(sorted(places.items()))
+            for rels in places.values():
+                if len(rels) > 1:
+                    rels.sort()
+            self._places = places
+        return self._places
+
+    def __getitem__(self, name: str) -> list[str]:
+        return self._load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __repr__(self) -> str:
+        return f"MediaPlaces({self._load()!r})"
+
+
 # --------------------------------------------------------------------------- problems
 
 
@@ -375,8 +526,9 @@ class WriteContext:
         self.tally = LossTally(target, classes, options)
         self.problems = Problems(what="the export")
         self.steps = Steps(progress, cancel, sized(items), "export")
-        self.media: dict[str, list[str]] = {}
-        self._names: set[str] = set()
+        self.media = MediaPlaces()
+        self._names = _SeenNames()
+        self._splits: dict[str, bool] = {}
 
     def check_item(self, item: Item, need_size: bool = True) -> bool:
         """Check an image and its annotations; record problems; True when all are sound."""
@@ -386,12 +538,10 @@ class WriteContext:
         if problem:
             self.problems.add("(export)", image.name, None, problem)
             return False
-        if image.name in self._names:
+        if not self._names.add(image.name):
             self.problems.add("(export)", image.name, None, "the image is listed twice")
             ok = False
-        self._names.add(image.name)
-        if image.split is not None and (not image.split.strip() or image.split in (".", "..")
-                                        or any(c in image.split for c in "/\\\n\r\t")):
+        if image.split is not None and not self._split_ok(image.split):
             self.problems.add("(export)", image.name, None,
                               f"split {image.split!r} cannot name a folder")
             return False
@@ -407,6 +557,14 @@ class WriteContext:
             return self._check_stored(image, anns) and ok
         for i, ann in enumerate(anns):
             ok &= self._check_annotation(image, i, ann)
+        return ok
+
+    def _split_ok(self, split: str) -> bool:
+        """Whether a split can name a folder (the answer kept: a dataset has a few splits)."""
+        ok = self._splits.get(split)
+        if ok is None:
+            ok = self._splits[split] = not (not split.strip() or split in (".", "..")
+                                            or any(c in split for c in "/\\\n\r\t"))
         return ok
 
     def _check_annotation(self, image: ImageRecord, i: int, ann: AnnotationRecord) -> bool:
@@ -442,12 +600,13 @@ class WriteContext:
         it was checked against this image when it was stored (``anns.checked``), or is checked
         here from its numbers; the records are made, and checked as any, for other shapes and
         for anything amiss (so the messages are the same)."""
-        entries = anns.entries
-        if anns.image != image.name or not all(
-                map(self.by_name.__contains__, map(itemgetter(0), entries))):
+        columns = anns.box_columns() if anns.checked else None
+        labels = columns.labels if columns is not None else map(itemgetter(0), anns.entries)
+        if anns.image != image.name or not all(map(self.by_name.__contains__, labels)):
             return all([self._check_annotation(image, i, a) for i, a in enumerate(anns)])
         if anns.checked and anns.plain_boxes:
             return True
+        entries = anns.entries
         tol = EDGE_TOLERANCE
         width, height = image.width, image.height
         if width is None or height is None:
@@ -467,17 +626,23 @@ class WriteContext:
             ok &= self._check_annotation(image, i, records[i])
         return ok
 
+    @functools.cached_property
+    def boxes_dropped(self) -> frozenset[str]:
+        """The classes whose boxes this target does not write."""
+        return frozenset(c.name for c in self.classes
+                         if self.tally.peek(c.name, "box").action == DROPPED)
+
     def place(self, name: str, rel: str) -> None:
         """Record that image ``name``'s file belongs at ``rel``."""
-        self.media.setdefault(name, []).append(rel)
+        self.media.place(name, rel)
 
     def finish(self) -> WriteResult:
         """Refuse if there were problems, else move the files into place."""
         self.steps.check()
         self.problems.raise_if_any()
         files = self.out.commit()
-        media = {k: sorted(v) for k, v in sorted(self.media.items())}
-        return WriteResult(files=files, media=media, losses=self.tally.losses(),
+        self._names.close()
+        return WriteResult(files=files, media=self.media, losses=self.tally.losses(),
                            sha256=dict(sorted(self.out.sha256.items())))
 
 

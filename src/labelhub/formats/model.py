@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, overload
 
+import numpy as np
+
 from labelhub.errors import InvalidInput
 from labelhub.geometry import Box, BoxNumbers, Shape, shape_from_dict
 
@@ -84,6 +86,25 @@ class ImageRecord:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
+_IMAGE_SLOTS = tuple(ImageRecord.__dict__[f].__set__ for f in (
+    "name", "width", "height", "split", "sha256", "metadata"))
+
+
+def image_record(name: str, width: int | None, height: int | None, split: str | None,
+                 sha256: str | None, metadata: Mapping[str, Any]) -> ImageRecord:
+    """``ImageRecord(name, width, height, split, sha256, metadata)`` made without the frozen
+    dataclass's ``__init__``: the same value, a few times faster (see annotation_record)."""
+    record = object.__new__(ImageRecord)
+    s_name, s_width, s_height, s_split, s_sha256, s_metadata = _IMAGE_SLOTS
+    s_name(record, name)
+    s_width(record, width)
+    s_height(record, height)
+    s_split(record, split)
+    s_sha256(record, sha256)
+    s_metadata(record, metadata)
+    return record
+
+
 @dataclass(frozen=True, slots=True)
 class AnnotationRecord:
     """One shape of one label class on one image."""
@@ -99,6 +120,7 @@ class AnnotationRecord:
 
 
 _new = object.__new__
+_new_tuple = tuple.__new__
 _RECORD_SLOTS = tuple(AnnotationRecord.__dict__[f].__set__ for f in (
     "image", "label", "shape", "attributes", "score", "iscrowd", "group", "uid"))
 
@@ -130,6 +152,68 @@ def annotation_record(
 StoredEntry = tuple[str, str, BoxNumbers | None, Mapping[str, Any] | None, bool]
 
 
+class BoxBlock:
+    """Boxes of a run of images as text: ``lines[i]`` is ``"x,y,w,h"``, the texts of box
+    ``i``'s numbers, each the ``repr`` of its float (how ``json.dumps`` wrote it). What writers
+    compute from the numbers of millions of boxes is computed here once for the whole run, a
+    column at a time, not box by box: their values and their areas."""
+
+    __slots__ = ("lines", "_text", "_values", "_areas", "_rows", "derived")
+
+    def __init__(self, lines: list[str], text: bytes | None = None) -> None:
+        """``text``, when the maker has it: the lines joined by a line break and a comma (as
+        ASCII), which spares joining them again to read the numbers."""
+        self.lines = lines
+        self._text = text
+        self._values: np.ndarray | None = None
+        self._areas: list[str] | None = None
+        self._rows: list[list[float]] | None = None
+        #: What a writer computes from the whole block for itself, by its own key.
+        self.derived: dict[str, Any] = {}
+
+    def values(self) -> np.ndarray:
+        """An (N, 4) float64 array of x, y, w, h: each number exactly the float its text is
+        the repr of (numpy reads decimal text as Python does, correctly rounded)."""
+        if self._values is None:
+            # (numpy's sep="," passes over the line breaks, white space, of the maker's text)
+            text = self._text if self._text is not None else ",".join(self.lines)
+            values = np.fromstring(text, sep=",") if self.lines else np.zeros(0)
+            self._text = None
+            if values.size != 4 * len(self.lines):
+                raise ValueError("a box line is not four numbers")
+            self._values = values.reshape(-1, 4)
+        return self._values
+
+    def rows(self) -> list[list[float]]:
+        """The values as ``[x, y, w, h]`` lists of Python floats."""
+        if self._rows is None:
+            self._rows = self.values().tolist()
+        return self._rows
+
+    def areas(self) -> list[str]:
+        """``repr(float(w) * float(h))`` of each box (the same product, made for all)."""
+        if self._areas is None:
+            v = self.values()
+            self._areas = list(map(repr, (v[:, 2] * v[:, 3]).tolist()))
+        return self._areas
+
+
+class BoxColumns(NamedTuple):
+    """One image's boxes without attributes (and not crowds): ``labels[i]`` is the class name
+    of box ``i``, which is box ``start + i`` of ``block``."""
+
+    labels: list[str]
+    block: BoxBlock
+    start: int
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.labels)
+
+    def lines(self) -> list[str]:
+        return self.block.lines[self.start:self.end]
+
+
 class StoredAnnotations(Sequence[AnnotationRecord]):
     """One image's annotations as a store keeps them (``entries``), made into
     :class:`AnnotationRecord` values only when they are looked at.
@@ -143,20 +227,67 @@ class StoredAnnotations(Sequence[AnnotationRecord]):
     checked against this image's size when it was stored (a project checks each shape it
     stores), so writers need not check it again. Both are promises of the maker; False is
     always safe.
+
+    Boxes without attributes may also come as columns of a :class:`BoxBlock` shared by a run of
+    images (:meth:`boxes`), which is how a store reading millions of them hands them over
+    cheaply; :meth:`box_columns` gives them so to the writers, whichever way they came.
     """
 
-    __slots__ = ("image", "entries", "plain_boxes", "checked", "_records")
+    __slots__ = ("image", "plain_boxes", "checked", "_entries", "_records", "_columns")
 
     def __init__(self, image: str, entries: list[StoredEntry], plain_boxes: bool = False,
                  checked: bool = False) -> None:
         self.image = image
-        self.entries = entries
+        self._entries: list[StoredEntry] | None = entries
         self.plain_boxes = plain_boxes
         self.checked = checked
         self._records: list[AnnotationRecord] | None = None
+        self._columns: BoxColumns | None = None
+
+    @classmethod
+    def boxes(cls, image: str, labels: list[str], block: BoxBlock, start: int = 0,
+              checked: bool = False) -> StoredAnnotations:
+        """Boxes without attributes (not crowds): box ``i``, of class ``labels[i]``, is line
+        ``start + i`` of ``block``."""
+        if start < 0 or start + len(labels) > len(block.lines):
+            raise ValueError(f"{len(labels)} boxes from {start} are not in a block of "
+                             f"{len(block.lines)}")
+        made = _new(cls)
+        made.image, made.plain_boxes, made.checked = image, True, checked
+        made._entries = made._records = None
+        made._columns = _new_tuple(BoxColumns, (labels, block, start))
+        return made
+
+    @property
+    def entries(self) -> list[StoredEntry]:
+        """The annotations as :data:`StoredEntry` tuples (made once, when given as columns)."""
+        if self._entries is None:
+            assert self._columns is not None
+            made: list[StoredEntry] = []
+            for label, line in zip(self._columns.labels, self._columns.lines(), strict=True):
+                x, y, w, h = line.split(",")
+                made.append((label, f'{{"kind": "box", "x": {x}, "y": {y}, "w": {w}, "h": {h}}}',
+                             (x, y, w, h), None, False))
+            self._entries = made
+        return self._entries
+
+    def box_columns(self) -> BoxColumns | None:
+        """The annotations as :class:`BoxColumns` when every one is a box without attributes
+        that is not a crowd; None otherwise."""
+        if self._columns is None:
+            entries = self._entries or []
+            if not (self.plain_boxes and all(e[2] is not None and not e[3] and not e[4]
+                                             for e in entries)):
+                return None
+            block = BoxBlock([",".join(e[2]) for e in entries])  # type: ignore[arg-type]
+            self._columns = BoxColumns([e[0] for e in entries], block, 0)
+        return self._columns
 
     def __len__(self) -> int:
-        return len(self.entries)
+        if self._entries is not None:
+            return len(self._entries)
+        assert self._columns is not None
+        return len(self._columns.labels)
 
     @overload
     def __getitem__(self, index: int) -> AnnotationRecord: ...
@@ -331,14 +462,15 @@ class WriteResult:
 
     ``files``: the annotation files written, relative to the output folder, sorted.
     ``media``: for each image name, where the caller should copy its file (relative paths;
-    several for an image in several class folders, none for one the layout has no place for).
+    several for an image in several class folders, none for one the layout has no place for),
+    sorted by name; the writers' mapping keeps it on disk until it is looked at.
     ``losses``: what was converted or dropped, tallied as it was written; it equals the plan.
     ``sha256``: the SHA-256 of the files the writer knew whole as it wrote them (any other
     has to be read back to be hashed).
     """
 
     files: list[str] = field(default_factory=list)
-    media: dict[str, list[str]] = field(default_factory=dict)
+    media: Mapping[str, list[str]] = field(default_factory=dict)
     losses: list[Loss] = field(default_factory=list)
     sha256: dict[str, str] = field(default_factory=dict)
 

@@ -17,6 +17,7 @@ not kept.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from labelhub.formats._common import (
     image_size_from_file,
     image_size_problem,
     num,
+    num_texts,
     split_folder,
     split_from_folder,
     staged,
@@ -43,6 +45,7 @@ from labelhub.formats._common import (
 from labelhub.formats.losses import DROPPED
 from labelhub.formats.model import (
     AnnotationRecord,
+    BoxBlock,
     CancelFlag,
     ClassSpec,
     ExportOptions,
@@ -120,8 +123,37 @@ def _record_object(ctx: WriteContext, ann: AnnotationRecord) -> list[str]:
     return _object_xml(ann.label, ann.attributes, *box.xyxy())
 
 
+#: :func:`_object_xml` of a box without attributes: its class name (as XML text) and the
+#: :func:`num` texts of its corners go in the gaps.
+_PLAIN_OBJECT = "\n".join(_object_xml("\ue000", None, 1, 1, 1, 1)).replace("%", "%%").replace(
+    "\ue000", "%s").replace(">1<", ">%s<")
+
+
+#: xml_text() of a class name (a dataset has a few).
+_label_text = functools.lru_cache(maxsize=1024)(xml_text)
+
+
+def _corner_texts(block: BoxBlock) -> tuple[list[str], ...]:
+    """num() of x0, y0, x1 = x + w and y1 = y + h of each box of a block (made once)."""
+    texts = block.derived.get("voc")
+    if texts is None:
+        v = block.values()
+        texts = block.derived["voc"] = (num_texts(v[:, 0]), num_texts(v[:, 1]),
+                                        num_texts(v[:, 0] + v[:, 2]), num_texts(v[:, 1] + v[:, 3]))
+    return texts
+
+
 def _stored_objects(ctx: WriteContext, anns: StoredAnnotations) -> list[str]:
     """A stored box from its numbers (no shape or record made); anything else as its record."""
+    columns = anns.box_columns()
+    if columns is not None and ctx.boxes_dropped.isdisjoint(columns.labels):
+        labels, block, start = columns
+        ctx.tally.rule_each(labels, "box")
+        x0, y0, x1, y1 = _corner_texts(block)
+        end = start + len(labels)
+        return [_PLAIN_OBJECT % values for values in zip(
+            map(_label_text, labels), x0[start:end], y0[start:end], x1[start:end],
+            y1[start:end], strict=True)]
     lines: list[str] = []
     records = None
     for i, (label, _geometry, box, attributes, _crowd) in enumerate(anns.entries):

@@ -82,6 +82,10 @@ def _line(index: int, values: Sequence[float]) -> str:
     return ("%d\0%.10f" + " %.10f" * (len(values) - 1)) % (index, *values)
 
 
+#: :func:`_line` of a box's four values.
+_DETECT = "%d\0%.10f %.10f %.10f %.10f"
+
+
 def _box_values(box: Box, w: int, h: int) -> list[float]:
     return [(box.x + box.w / 2) / w, (box.y + box.h / 2) / h, box.w / w, box.h / h]
 
@@ -133,6 +137,17 @@ class _Writer:
     def stored_boxes(self, anns: StoredAnnotations, w: int, h: int) -> list[str] | None:
         """The detect lines of stored annotations that are all boxes, from their numbers
         (no shape or record made); None for anything else."""
+        columns = anns.box_columns()
+        if columns is not None:
+            labels, block, start = columns
+            if not self.boxes_native.issuperset(labels):
+                return None
+            self.ctx.tally.rule_each(labels, "box")
+            index = self.ctx.index
+            # _box_values() written out, the same arithmetic in the same order
+            return [_DETECT % (index[label], (x + bw / 2) / w, (y + bh / 2) / h, bw / w, bh / h)
+                    for label, (x, y, bw, bh)
+                    in zip(labels, block.rows()[start:start + len(labels)], strict=True)]
         entries = anns.entries
         if not all(map(itemgetter(2), entries)):
             return None

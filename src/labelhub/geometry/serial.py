@@ -123,6 +123,13 @@ def box_json_numbers(texts: Sequence[str]) -> list[BoxNumbers | None]:
     return [t if t[0] else None for t in found]
 
 
+def box_json_number_lines(text: str) -> list[BoxNumbers]:
+    """:func:`box_json_numbers` of the JSON texts that are the lines of ``text``, with
+    ``("", "", "", "")`` for a line that is no such box: one pass, no step per line. (A caller
+    that knows how many texts it joined checks that as many tuples came back.)"""
+    return _BOX_LINES.findall(text)
+
+
 def shape_to_dict(shape: Shape) -> dict[str, Any]:
     """``shape.to_dict()``, for symmetry with :func:`shape_from_dict`."""
     return shape.to_dict()

@@ -21,7 +21,7 @@ import shutil
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
@@ -36,7 +36,6 @@ from labelhub.formats import (
     FORMATS,
     ClassSpec,
     ExportOptions,
-    ImageRecord,
     Item,
     Loss,
     StoredAnnotations,
@@ -46,10 +45,13 @@ from labelhub.formats import (
     write_dataset,
 )
 from labelhub.formats import AttributeSpec as FormatAttribute
+from labelhub.formats.model import image_record
 from labelhub.geometry import SHAPE_KINDS, box_json_numbers
+from labelhub.project.box_reads import BoxReader, boxes_of, grouped_reads
 from labelhub.project.labels import CROWD_ATTRIBUTE
 from labelhub.project.schema import LabelClassInfo
 from labelhub.project.versions import VersionInfo, VersionsMixin
+from labelhub.store.database import mapped_reads
 from labelhub.store.tables import Annotation, LabelSet, Media
 from labelhub.store.tables import Item as ItemTable
 from labelhub.store.versioned import as_of
@@ -166,13 +168,15 @@ class ExportReport:
 _NO_ATTRIBUTES = frozenset((None, "{}", "null"))
 
 
-def _batch_annotations(conn: Connection, gt: int, images: dict[str, str], labels: dict[str, str],
-                       seq: int) -> dict[str, StoredAnnotations]:
+def _annotation_rows(conn: Connection, gt: int, images: dict[str, str], labels: dict[str, str],
+                     seq: int) -> dict[str, StoredAnnotations]:
     """The ground-truth annotations at ``seq`` of a batch of items (``images``: uid -> name)
     that have a label class (``labels``: class uid -> name), by item uid, in z then drawing
-    order, as the formats' StoredAnnotations: geometry kept as its JSON text, with the texts of
-    a box's numbers found for the whole batch at once (see :func:`box_json_numbers`). Done
-    column by column: a loop over millions of annotations costs by the step."""
+    order, as the formats' StoredAnnotations (checked: the project checks every shape against
+    its image before it stores it), read a row per annotation: geometry kept as its JSON text,
+    with the texts of a box's numbers found for the whole batch at once (see
+    :func:`box_json_numbers`). Done column by column: a loop over millions of annotations
+    costs by the step. (Most items come grouped instead: see :mod:`.box_reads`.)"""
     a = _annotation.c
     result = conn.execute(
         select(a.item_uid, a.class_uid, type_coerce(a.geometry, Text),
@@ -207,7 +211,6 @@ def _batch_annotations(conn: Connection, gt: int, images: dict[str, str], labels
     entries = zip(names, geometry, boxes, attributes, crowds, strict=False)  # some repeat()
     for item_uid, entry in zip(map(itemgetter(0), rows), entries, strict=True):
         grouped[item_uid].append(entry)
-    # Checked: the project checks every shape against its image before it stores it.
     return {uid: StoredAnnotations(images[uid], entries, plain or all(
         e[2] is not None and not e[3] for e in entries), checked=True)
         for uid, entries in grouped.items()}
@@ -335,34 +338,69 @@ class ExchangeMixin(VersionsMixin):
     def _stream_items(self, plan: ExportPlan, counter: dict[str, int],
                       cancel: threading.Event | None) -> Iterator[Item]:
         """The version's items in name order with their ground-truth annotations, read a batch
-        at a time on a connection of this thread."""
+        at a time: the items' boxes grouped one batch ahead on a thread of its own where the
+        database can (see :mod:`.box_reads`), any other annotation row by row."""
         seq = plan.version.seq
-        with self._read() as conn:
+        with self._read() as conn, mapped_reads(conn):
             ds = self._dataset_row(conn, plan.dataset)
             gt = conn.scalar(select(_label_set.c.id).where(_label_set.c.dataset_id == ds.id,
                                                            _label_set.c.kind == "ground_truth"))
             labels = {c.uid: c.name for c in self._classes(conn, ds.id, seq)}
-            rows = conn.execute(
-                select(_item.c.uid, _item.c.name, _item.c.split, _item.c.meta, _media.c.sha256,
-                       _media.c.width, _media.c.height)
+            grouped = grouped_reads(conn, gt, seq)
+            result = conn.execute(
+                select(_item.c.uid, _item.c.name, _item.c.split, type_coerce(_item.c.meta, Text),
+                       _media.c.sha256, _media.c.width, _media.c.height)
                 .join(_media, _media.c.id == _item.c.media_id)
-                .where(_item.c.dataset_id == ds.id, as_of(_item, seq)).order_by(_item.c.name)
-                .execution_options(stream_results=True, yield_per=_BATCH))
-            for batch in rows.partitions(_BATCH):
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled("export cancelled; nothing was written")
-                # Rows unpacked as tuples: a Row's attributes cost a caught AttributeError each.
-                by_item = _batch_annotations(conn, gt, dict(map(itemgetter(0, 1), batch)), labels,
-                                             seq)
-                for uid, name, split, meta, sha256, width, height in batch:
-                    anns = by_item.pop(uid, ())
-                    if meta:
-                        meta = {k: v for k, v in meta.items() if k not in PRIVATE_METADATA}
-                    counter["items"] += 1
-                    counter["annotations"] += len(anns)
-                    yield Item(ImageRecord(name, width, height, split, sha256, meta or {}), anns)
+                .where(_item.c.dataset_id == ds.id, as_of(_item, seq)).order_by(_item.c.name),
+                execution_options={"stream_results": False})
+            # The DB-API rows (unbuffered: see _annotation_rows), a batch at a time.
+            items = result.cursor
+            reader = None
+            if grouped is not False:
+                reader = BoxReader(conn.connection.driver_connection, gt, seq,  # type: ignore[arg-type]
+                                   ended_any=bool(grouped))
+            try:
+                batch = items.fetchmany(_BATCH)
+                if reader is not None and batch:
+                    reader.submit(list(map(itemgetter(0), batch)))
+                while batch:
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled("export cancelled; nothing was written")
+                    following = items.fetchmany(_BATCH)
+                    images = dict(map(itemgetter(0, 1), batch))
+                    if reader is not None:
+                        if following:
+                            reader.submit(list(map(itemgetter(0), following)))
+                        by_item, images = boxes_of(*reader.take(), images, labels)
+                    else:
+                        by_item = {}
+                    if images:
+                        by_item.update(_annotation_rows(conn, gt, images, labels, seq))
+                    yield from self._items(batch, by_item, counter)
+                    batch = following
+            finally:
+                if reader is not None:
+                    reader.close()
+                result.close()
 
-    def _copy_media(self, plan: ExportPlan, stage: Path, places: dict[str, list[str]], total: int,
+    @staticmethod
+    def _items(batch: list[Any], by_item: dict[str, StoredAnnotations],
+               counter: dict[str, int]) -> Iterator[Item]:
+        get, make = by_item.get, tuple.__new__
+        annotations = 0
+        for uid, name, split, meta, sha256, width, height in batch:
+            anns = get(uid, ())
+            if meta in _NO_ATTRIBUTES:
+                meta = {}
+            else:
+                meta = {k: v for k, v in (json.loads(meta) or {}).items()
+                        if k not in PRIVATE_METADATA}
+            annotations += len(anns)
+            yield make(Item, (image_record(name, width, height, split, sha256, meta), anns))
+        counter["items"] += len(batch)
+        counter["annotations"] += annotations
+
+    def _copy_media(self, plan: ExportPlan, stage: Path, places: Mapping[str, list[str]], total: int,
                     progress: Progress | None, cancel: threading.Event | None) -> dict[str, str]:
         """Copy each image's file to where the format put it, checking its bytes on the way."""
         copied: dict[str, str] = {}
