@@ -211,3 +211,20 @@ def test_import_labels_from_the_dialog(qtbot, page, tmp_path: Path) -> None:  # 
     assert page.last_report.added == 6
     rui = next(s.uid for s in p.label_sets("scenes") if s.member == "rui")
     assert len(p.annotations(rui, item_uid(p, "scenes", "a.png"))) == 3
+
+
+def test_a_dataset_without_versions_points_to_the_datasets_that_have_some(qtbot, page) -> None:  # noqa: ANN001
+    """The demo opens on a dataset without versions while another has two: the empty banner
+    says where they are, and choosing that dataset lists them."""
+    p = page.project
+    p.commit_version("scenes", "one")
+    p.create_dataset("empty")
+    page.refresh()
+    page.select_dataset("empty")
+    qtbot.waitUntil(lambda: page.dataset() == "empty" and page.model.rowCount() == 0)
+    assert "No version yet" in page.banner_label.text()
+    assert "“scenes” has 1 version (choose it under Dataset)" in page.banner_label.text()
+    page.select_dataset("scenes")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)
+    page.wait_for_items()
+    assert "Viewing v1" in page.banner_label.text() and "choose it" not in page.banner_label.text()

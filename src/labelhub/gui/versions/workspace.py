@@ -318,12 +318,30 @@ class VersionsWorkspace(QWidget):
         return QColor(mix(base.red(), tint.red()), mix(base.green(), tint.green()),
                       mix(base.blue(), tint.blue())).name()
 
+    def _versions_elsewhere(self) -> str:
+        """Where the other datasets' versions are, for a dataset that has none (the demo's
+        are in "shapes", while the window may open on "photos")."""
+        if self.project is None:
+            return ""
+        found = []
+        for index in range(self.dataset_combo.count()):
+            name = self.dataset_combo.itemText(index)
+            if name != self.dataset():
+                try:
+                    count = len(self.project.versions(name))
+                except LabelHubError:
+                    continue
+                if count:
+                    found.append(f"“{name}” has {count} version{'s' if count != 1 else ''}")
+        return (" " + "; ".join(found) + " (choose it under Dataset).") if found else ""
+
     def _show_version(self, version: Any) -> None:
         self.items_model.set_rows([])
         self._item_selection_changed()
         if version is None:
             self.banner_label.setText("No version yet. Commit one to freeze the dataset's ground "
-                                      "truth as it stands: it costs the same for ten images or a million.")
+                                      "truth as it stands: it costs the same for ten images or a million."
+                                      + self._versions_elsewhere())
             self.banner.setStyleSheet(f"#VersionBanner {{ background: {self._banner_colour(False)}; "
                                       "border-radius: 8px; }")
             self.counts_model.set_stats({})
