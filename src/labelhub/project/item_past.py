@@ -33,7 +33,7 @@ from sqlalchemy.exc import OperationalError
 from labelhub.errors import InvalidInput
 from labelhub.project.item_fields import field_ids, field_keys, field_rows, ids_from, tag_ids
 from labelhub.project.item_filter import ItemQuery, MetaCondition
-from labelhub.project.item_sets import Listing, _read_listing, member_of
+from labelhub.project.item_sets import Listing, _read_listing, listing_mask, member_of
 from labelhub.store.tables import (
     Annotation,
     Change,
@@ -195,16 +195,7 @@ def filtered_at(conn: Connection, scope: _Scope, past: PastItems, query: ItemQue
     base, top = found.ids, found.top
     if f.empty:
         return base
-    keep = np.ones(len(base), bool)
-    if f.splits:
-        codes = [found.split_names[s] for s in f.splits if s in found.split_names]
-        keep &= np.isin(found.split_codes, codes)
-    if f.batches:
-        batch_ids = np.fromiter(conn.execute(select(_batch.c.id).where(
-            _batch.c.uid.in_(list(f.batches)))).scalars(), np.int64)
-        keep &= np.isin(found.batch_ids, batch_ids)
-    if f.text:
-        keep &= found.names.contains(f.text)
+    keep = listing_mask(conn, found, f)
     if f.with_classes:
         keep &= member_of(base, labelled_at(conn, scope, f.with_classes, past.seq), top)
     if f.without_classes:

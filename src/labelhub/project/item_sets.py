@@ -194,12 +194,10 @@ def status_sets(mixin: ItemsMixin, conn: Connection, scope: _Scope,
     return sets, touched
 
 
-def filtered_by_sets(mixin: Any, conn: Connection, scope: _Scope, query: ItemQuery) -> np.ndarray:
-    """Ids in name order (``query.descending``: reversed) of the items matching ``query``."""
-    f = query.filter
-    found = listing(mixin, conn, scope)
-    base, top = found.ids, found.top
-    keep = np.ones(len(base), bool)
+def listing_mask(conn: Connection, found: Listing, f: ItemFilter) -> np.ndarray:
+    """A boolean per item of the listing for the conditions the listing itself answers:
+    splits, import batches and the text search (now or at a past change alike)."""
+    keep = np.ones(len(found.ids), bool)
     if f.splits:
         codes = [found.split_names[s] for s in f.splits if s in found.split_names]
         keep &= np.isin(found.split_codes, codes)
@@ -209,6 +207,15 @@ def filtered_by_sets(mixin: Any, conn: Connection, scope: _Scope, query: ItemQue
         keep &= np.isin(found.batch_ids, batch_ids)
     if f.text:
         keep &= found.names.contains(f.text)
+    return keep
+
+
+def filtered_by_sets(mixin: Any, conn: Connection, scope: _Scope, query: ItemQuery) -> np.ndarray:
+    """Ids in name order (``query.descending``: reversed) of the items matching ``query``."""
+    f = query.filter
+    found = listing(mixin, conn, scope)
+    base, top = found.ids, found.top
+    keep = listing_mask(conn, found, f)
     if f.statuses:
         sets, touched = status_sets(mixin, conn, scope, f.statuses)
         chosen = np.zeros(len(base), bool)
