@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -42,6 +41,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
+from _figures import memory, report, rss_mb, status_mb  # noqa: E402  (benchmarks/)
 
 from labelhub.project import CleaningOptions, ItemFilter, ItemQuery, MetaCondition, Project  # noqa: E402
 from labelhub.project.imagestats import ImageStats, StatsCache  # noqa: E402
@@ -49,25 +49,6 @@ from labelhub.project.neardup import near_pairs  # noqa: E402
 from labelhub.store.tables import Annotation, ImportBatch, Item, LabelClass, Media  # noqa: E402
 
 SPLITS = ("train", "train", "train", "val", "test", None)
-
-
-def _status_mb(field: str) -> float:
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _rss_mb() -> float:
-    return _status_mb("VmRSS") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _memory() -> str:
-    """Resident memory in words: the process's own pages, and the project file's pages it maps
-    (the store memory-maps the file: those pages are the page cache, shared and reclaimable)."""
-    return (f"resident memory {_rss_mb():.0f} MB: {_status_mb('RssAnon'):.0f} MB its own, "
-            f"{_status_mb('RssFile'):.0f} MB of mapped files")
 
 
 def build(folder: Path, n: int, dataset: str = "big") -> None:
@@ -122,10 +103,6 @@ def build(folder: Path, n: int, dataset: str = "big") -> None:
                  for i in range(5, n, 20)))
             assert Item and Annotation
         print(f"built {n:,} items in {time.perf_counter() - t0:.0f} s in {folder}")
-
-
-def report(label: str, value: float, target: float, unit: str) -> None:
-    print(f"{label:<58} {value:10.1f} {unit:<3} target {target:>6g} {unit:<3} ratio {value / target:5.2f}")
 
 
 def gui_figures(folder: Path, dataset: str, full_window: bool) -> None:
@@ -199,7 +176,7 @@ def gui_figures(folder: Path, dataset: str, full_window: bool) -> None:
     while bar.maximum() < grid.gridSize().height() * (total // 10) and time.perf_counter() < deadline:
         app.processEvents()
     print(f"  (grid laid out after {time.perf_counter() - t0:.2f} s, in batches, the window responsive; "
-          f"{_memory()})")
+          f"{memory()})")
     frames = []
     for k in range(1, 41):
         bar.setValue(int(bar.maximum() * k / 41))
@@ -215,7 +192,7 @@ def gui_figures(folder: Path, dataset: str, full_window: bool) -> None:
         grid.viewport().repaint()
         steps.append((time.perf_counter() - t) * 1000)
         app.processEvents()
-    print(f"  (after scrolling: {_memory()})")
+    print(f"  (after scrolling: {memory()})")
     report("scroll frame, wheel steps of 120 px, median", statistics.median(steps), 16, "ms")
     report("scroll frame, wheel steps of 120 px, 95th percentile", float(np.percentile(steps, 95)), 16, "ms")
     report("scroll frame, 40 jumps across the grid, median", statistics.median(frames), 16, "ms")
@@ -286,8 +263,8 @@ def gui_figures(folder: Path, dataset: str, full_window: bool) -> None:
     model.set_query(ItemQuery())
     while model.loading:
         app.processEvents()
-    report("resident memory", _rss_mb(), 400, "MB")
-    report("  ... the process's own (anonymous) pages", _status_mb("RssAnon"), 400, "MB")
+    report("resident memory", rss_mb(), 400, "MB")
+    report("  ... the process's own (anonymous) pages", status_mb("RssAnon"), 400, "MB")
     shown.close()
     project.close()
     shutil.rmtree(tmp, ignore_errors=True)

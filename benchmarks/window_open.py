@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -34,32 +33,11 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from _figures import memory, report, rss_mb, status_mb  # noqa: E402  (benchmarks/)
+
 from labelhub.project import Project  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-
-
-def _status_mb(field: str) -> float:
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _rss_mb() -> float:
-    return _status_mb("VmRSS") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _memory() -> str:
-    """Resident memory in words: the process's own pages, and the project file's pages it maps
-    (the store memory-maps the file: those pages are the page cache, shared and reclaimable)."""
-    return (f"resident memory {_rss_mb():.0f} MB: {_status_mb('RssAnon'):.0f} MB its own, "
-            f"{_status_mb('RssFile'):.0f} MB of mapped files")
-
-
-def report(label: str, value: float, target: float, unit: str) -> None:
-    print(f"{label:<58} {value:10.1f} {unit:<3} target {target:>6g} {unit:<3} ratio {value / target:5.2f}")
 
 
 def measure(folder: Path) -> None:
@@ -92,7 +70,7 @@ def measure(folder: Path) -> None:
         window.resize(1400, 900)
         window.show()
         app.processEvents()
-        print(f"  (the window up on its start page: {_memory()})")
+        print(f"  (the window up on its start page: {memory()})")
         browser = window.assets.browser
 
         class Painted(QObject):
@@ -117,7 +95,7 @@ def measure(folder: Path) -> None:
               f"after {listed:.2f} s, in the background)")
         report("File > Open on the project -> first painted grid", first, 3, "s")
         report("  ... -> every item of the dataset listed (background)", listed, 3, "s")
-        print(f"  (the Assets page open: {_memory()})")
+        print(f"  (the Assets page open: {memory()})")
         for key in ("annotate", "review", "versions", "models"):
             t = time.perf_counter()
             window.set_workspace(key)
@@ -125,11 +103,11 @@ def measure(folder: Path) -> None:
             busy = getattr(page, "busy", lambda: False)
             idle_until(lambda busy=busy: not busy(), 600)  # Review reads its queue on a worker
             report(f"first showing of the {key.capitalize()} workspace", time.perf_counter() - t, 3, "s")
-            print(f"  ({_memory()})")
+            print(f"  ({memory()})")
         window.set_workspace("assets")
         app.processEvents()
-        report("resident memory after every workspace was shown", _rss_mb(), 400, "MB")
-        report("  ... the process's own (anonymous) pages", _status_mb("RssAnon"), 400, "MB")
+        report("resident memory after every workspace was shown", rss_mb(), 400, "MB")
+        report("  ... the process's own (anonymous) pages", status_mb("RssAnon"), 400, "MB")
         window.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
