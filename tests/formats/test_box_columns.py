@@ -26,7 +26,7 @@ from labelhub.formats import (
     LabelDocument,
     ProblemsFound,
     StoredAnnotations,
-    _common,
+    _spill,
     write_dataset,
 )
 from labelhub.formats._common import num, num_texts
@@ -153,7 +153,7 @@ def test_num_texts_are_num_of_each_value() -> None:
 
 def test_an_image_given_twice_is_found_in_any_order(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_common, "_SPILL_AT", 3)  # names and places go to disk three at a time
+    monkeypatch.setattr(_spill, "_SPILL_AT", 3)  # names and places go to disk three at a time
     classes = [ClassSpec(1, "car")]
 
     def items(names: list[str]) -> list[Item]:

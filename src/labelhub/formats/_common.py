@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from labelhub.errors import Cancelled, InvalidInput
+from labelhub.formats._spill import MediaPlaces, _SeenNames
 from labelhub.formats.losses import DROPPED, NEEDS_KEYPOINT_NAMES, LossTally, check_classes
 from labelhub.formats.model import (
     DEFAULT_SPLIT,
@@ -318,140 +319,6 @@ def staged(out_dir: Path) -> Iterator[Output]:
     except BaseException:
         out.abort()
         raise
-
-
-# --------------------------------------------------------------------------- kept on disk
-
-
-class _Spill:
-    """Texts (without line breaks) appended to an anonymous temporary file ten thousand at a
-    time and read back in order: what a writer must remember of every image without its memory
-    growing with the dataset. Callers append to :attr:`buffer` and call :meth:`flush` when it
-    holds :data:`_SPILL_AT` texts or more."""
-
-    def __init__(self) -> None:
-        self._file: IO[bytes] | None = None
-        self.buffer: list[str] = []
-
-    def flush(self) -> None:
-        if self.buffer:
-            if self._file is None:
-                self._file = tempfile.TemporaryFile()
-            self._file.write("\n".join(self.buffer).encode("utf-8") + b"\n")
-            self.buffer.clear()
-
-    def __iter__(self) -> Iterator[str]:
-        if self._file is not None:
-            self.flush()
-            self._file.seek(0)
-            for line in self._file:
-                yield line[:-1].decode("utf-8")
-            self._file.seek(0, os.SEEK_END)
-        yield from list(self.buffer)
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-        self.buffer.clear()
-
-
-_SPILL_AT = 10_000
-
-
-class _SeenNames:
-    """The image names given to a writer so far, to find one given twice. While they come in
-    sorted order (as a project gives them) only the last is looked at and the others wait on
-    disk; the first one out of order (or with a line break) brings them all back into a set."""
-
-    def __init__(self) -> None:
-        self._last = ""  # below every name (an empty one is refused before it is noted)
-        self._spill: _Spill | None = _Spill()
-        self._buffer = self._spill.buffer
-        self._set: set[str] | None = None
-
-    def add(self, name: str) -> bool:
-        """Note ``name``; False when it was given before."""
-        if name > self._last and self._spill is not None and "\n" not in name:
-            self._last = name
-            self._buffer.append(name)
-            if len(self._buffer) >= _SPILL_AT:
-                self._spill.flush()
-            return True
-        if self._set is None:
-            assert self._spill is not None
-            self._set = set(self._spill)
-            self._spill.close()
-            self._spill = None
-        if name in self._set:
-            return False
-        self._set.add(name)
-        return True
-
-    def close(self) -> None:
-        if self._spill is not None:
-            self._spill.close()
-
-
-class MediaPlaces(Mapping[str, list[str]]):
-    """Where each image's file goes (``WriteResult.media``): image name -> relative paths,
-    sorted by name, each list sorted. Kept on disk as the writer places the images (in memory
-    once a path holds a line break), and read into memory only when looked at (a caller that
-    copies no image never does)."""
-
-    def __init__(self) -> None:
-        self._spill = _Spill()
-        self._buffer = self._spill.buffer
-        self._last = ""
-        self._sorted = True
-        self._memory: dict[str, list[str]] | None = None  # once a path holds a line break
-        self._places: dict[str, list[str]] | None = None
-
-    def place(self, name: str, rel: str) -> None:
-        if self._places is not None:
-            raise RuntimeError("every image is placed before the places are looked at")
-        if name < self._last:
-            self._sorted = False
-        self._last = name
-        if self._memory is None and "\n" not in rel:  # (the path holds the name)
-            self._buffer.append(f"{name}\0{rel}")
-            if len(self._buffer) >= _SPILL_AT:
-                self._spill.flush()
-            return
-        if self._memory is None:
-            self._memory = self._read_spill()
-        self._memory.setdefault(name, []).append(rel)
-
-    def _read_spill(self) -> dict[str, list[str]]:
-        places: dict[str, list[str]] = {}
-        for text in self._spill:
-            name, _, rel = text.partition("\0")
-            places.setdefault(name, []).append(rel)
-        self._spill.close()
-        return places
-
-    def _load(self) -> dict[str, list[str]]:
-        if self._places is None:
-            places = self._memory if self._memory is not None else self._read_spill()
-            if not self._sorted:
-                places = dict(sorted(places.items()))
-            for rels in places.values():
-                if len(rels) > 1:
-                    rels.sort()
-            self._places = places
-        return self._places
-
-    def __getitem__(self, name: str) -> list[str]:
-        return self._load()[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._load())
-
-    def __len__(self) -> int:
-        return len(self._load())
-
-    def __repr__(self) -> str:
-        return f"MediaPlaces({self._load()!r})"
 
 
 # --------------------------------------------------------------------------- problems
