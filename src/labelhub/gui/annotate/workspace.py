@@ -30,13 +30,14 @@ from labelhub.gui.annotate.loading import (
     load_layer,
 )
 from labelhub.gui.annotate.navigator import Navigator
-from labelhub.gui.annotate.overlays import DisplayDialog, GuidelinesDialog, HelpOverlay
+from labelhub.gui.annotate.overlays import DisplayDialog, HelpOverlay
 from labelhub.gui.annotate.panels import ClassPanel, LayersPanel, TagsPanel, set_title
 from labelhub.gui.annotate.queue import LazyQueue
 from labelhub.gui.annotate.session import EditSession
 from labelhub.gui.annotate.shapes_panel import ShapesPanel
 from labelhub.gui.annotate.shortcuts import ShortcutSettings
 from labelhub.gui.annotate.version_mode import VersionBanner, VersionModeMixin
+from labelhub.gui.annotate.workspace_dialogs import WorkspaceDialogsMixin
 from labelhub.gui.canvas import Layer, Skeleton
 from labelhub.gui.widgets import EmptyState
 
@@ -45,7 +46,7 @@ OK_STYLE = "color: #2e9e5b;"
 ERROR_STYLE = "color: #d64541; font-weight: bold;"
 
 
-class AnnotateWorkspace(QWidget, EditingMixin, VersionModeMixin):
+class AnnotateWorkspace(QWidget, EditingMixin, VersionModeMixin, WorkspaceDialogsMixin):
     def __init__(self, main_window: Any = None, parent: QWidget | None = None,
                  settings: QSettings | None = None) -> None:
         super().__init__(parent)
@@ -564,63 +565,6 @@ class AnnotateWorkspace(QWidget, EditingMixin, VersionModeMixin):
             x0, y0, x1, y1 = self.canvas.view.visible(self.canvas.width(), self.canvas.height())
             if not (b[0] >= x0 and b[2] <= x1 and b[1] >= y0 and b[3] <= y1):
                 self.canvas.center_on((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
-
-    # ------------------------------------------------------------------------- dialogs
-    def show_help(self) -> None:
-        self.help_overlay.open()
-
-    def show_display(self) -> None:
-        if self.display_dialog is None:
-            self.display_dialog = DisplayDialog(self)
-            self.display_dialog.changed.connect(self.canvas.set_display)
-        self.display_dialog.show()
-        self.display_dialog.raise_()
-
-    def show_guidelines(self) -> GuidelinesDialog | None:
-        cls = self.class_by_name.get(self.canvas.current_label)
-        if cls is None:
-            self.say("There is no class to show guidelines for.")
-            return None
-        dialog = GuidelinesDialog(cls.name, cls.guidelines, self.project.guideline_image_path, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
-
-    def edit_shortcuts(self) -> Any:
-        from labelhub.gui.annotate.shortcuts_dialog import ShortcutsDialog
-
-        dialog = ShortcutsDialog(self.shortcuts, self)
-        dialog.accepted.connect(self.apply_shortcuts)
-        dialog.open()
-        return dialog
-
-    def apply_shortcuts(self) -> None:
-        act.apply_bindings(self, self.actions_)
-        act.bind_class_keys(self, self.classes_panel.keys)
-        self.help_overlay.update()
-
-    def open_schema_editor(self) -> Any:
-        from labelhub.gui.annotate.schema_editor import SchemaEditor
-        from labelhub.gui.messages import show_info
-
-        if self.project is None or self.dataset is None:
-            show_info(self, "Open a project with a dataset first.")
-            return None
-        if self.version is not None:
-            show_info(self, "A dataset version is shown: its label schema is read-only. "
-                            "Back to current to edit the schema.")
-            return None
-        editor = SchemaEditor(self.project, self.dataset, self)
-        editor.schema_changed.connect(self._schema_changed)
-        editor.open()
-        return editor
-
-    def _schema_changed(self) -> None:
-        if self.version is not None:  # a version's schema never changes
-            return
-        self.reload_schema()
-        if self.item is not None:
-            self._load_layers()
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802
         super().resizeEvent(event)
