@@ -8,7 +8,6 @@ page costs, and a page nobody opens reads nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from labelhub.errors import LabelHubError, UnknownMember
 from labelhub.gui import import_dialogs, project_dialogs
 from labelhub.gui.about_dialog import AboutDialog
 from labelhub.gui.assets import AssetsWorkspace
+from labelhub.gui.assets.datasets import created_times
 from labelhub.gui.icons import app_icon
 from labelhub.gui.importer import ImportController
 from labelhub.gui.members_dialog import MembersDialog
@@ -56,20 +56,6 @@ def _project_api() -> Any:
 
 def _role_value(role: object) -> str:
     return str(getattr(role, "value", role))
-
-
-def created_times(project: Any, datasets: list[Any]) -> dict[str, str]:
-    """When each dataset was created, in local time, from the change that created it."""
-    times: dict[str, str] = {}
-    for dataset in datasets:
-        changes = project.changes(limit=1, before=dataset.created_seq + 1)
-        if changes and changes[0].seq == dataset.created_seq:
-            try:
-                moment = datetime.fromisoformat(changes[0].time).astimezone()
-            except (TypeError, ValueError):
-                continue
-            times[dataset.uid] = moment.strftime("%Y-%m-%d %H:%M")
-    return times
 
 
 def local_paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[Path]:

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QWidget
 
 _Index = QModelIndex | QPersistentModelIndex
+
+
+def created_times(project: Any, datasets: list[Any]) -> dict[str, str]:
+    """When each dataset was created, in local time, from the change that created it."""
+    times: dict[str, str] = {}
+    for dataset in datasets:
+        changes = project.changes(limit=1, before=dataset.created_seq + 1)
+        if changes and changes[0].seq == dataset.created_seq:
+            try:
+                moment = datetime.fromisoformat(changes[0].time).astimezone()
+            except (TypeError, ValueError):
+                continue
+            times[dataset.uid] = moment.strftime("%Y-%m-%d %H:%M")
+    return times
 
 
 class DatasetTableModel(QAbstractTableModel):

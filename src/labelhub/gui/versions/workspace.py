@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,6 +33,7 @@ from labelhub.gui.versions.compare import ComparePanel
 from labelhub.gui.versions.dialogs import CommitDialog, DeprecateDialog, TagDialog
 from labelhub.gui.versions.export_dialog import ExportDialog
 from labelhub.gui.versions.import_dialog import ImportLabelsDialog
+from labelhub.gui.versions.loader import ItemsLoader
 from labelhub.gui.versions.models import (
     ClassCountsModel,
     ItemsModel,
@@ -45,27 +46,6 @@ from labelhub.gui.versions.models import (
 from labelhub.gui.widgets import EmptyState
 
 
-class _ItemsLoader(QThread):
-    """Reads a version's items on a worker thread with its own project handle."""
-
-    loaded = Signal(int, object)
-
-    def __init__(self, request: int, folder: Path, member: str, dataset: str, seq: int,
-                 parent: QWidget) -> None:
-        super().__init__(parent)
-        self.request, self.folder, self.member, self.dataset, self.seq = request, folder, member, dataset, seq
-
-    def run(self) -> None:
-        from labelhub.project import Project
-
-        try:
-            with Project.open(self.folder, user=self.member, backup=False) as project:
-                items = project.items(self.dataset, at_seq=self.seq)
-        except LabelHubError as error:
-            items = error
-        self.loaded.emit(self.request, items)
-
-
 class VersionsWorkspace(QWidget):
     def __init__(self, window: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,7 +53,7 @@ class VersionsWorkspace(QWidget):
         self.project: Any = None
         self.versions: list[Any] = []
         self.task: BackgroundTask | None = None
-        self.loaders: set[_ItemsLoader] = set()
+        self.loaders: set[ItemsLoader] = set()
         self._request = 0
         self.last_report: Any = None
         self.dialog: QDialog | None = None  # the dialog open over the workspace, if any
@@ -372,14 +352,14 @@ class VersionsWorkspace(QWidget):
 
     def _load_items(self, version: Any) -> None:
         self._request += 1
-        loader = _ItemsLoader(self._request, self.project.folder, self.project.member.name,
+        loader = ItemsLoader(self._request, self.project.folder, self.project.member.name,
                               self.dataset() or "", version.seq, self)
         loader.loaded.connect(self._items_loaded)
         loader.finished.connect(lambda: self._loader_finished(loader))
         self.loaders.add(loader)
         loader.start()
 
-    def _loader_finished(self, loader: _ItemsLoader) -> None:
+    def _loader_finished(self, loader: ItemsLoader) -> None:
         self.loaders.discard(loader)
         loader.deleteLater()
 
