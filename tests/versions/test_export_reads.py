@@ -106,9 +106,9 @@ def test_grouped_reads_write_the_bytes_of_row_by_row_reads(
     real = exchange.boxes_of
     for version in (1, 2, 3):
         def counting(*args, version: int = version):  # type: ignore[no-untyped-def]
-            found, rest = real(*args)
-            grouped[version] += len(found)
-            return found, rest
+            boxed, names, block, rest = real(*args)
+            grouped[version] += len(boxed)
+            return boxed, names, block, rest
 
         for fmt, options in FORMATS:
             name = f"v{version}-{fmt}"
@@ -147,7 +147,7 @@ def test_a_cancelled_export_stops_its_reading_thread(versions: Path, tmp_path: P
 
     def progress(done: int, total: int, message: str) -> None:
         seen.append(done)
-        if done == 5:
+        if done >= 5:  # (runs of items are counted a run at a time)
             cancel.set()
 
     with Project.open(versions, user="lena", backup=False) as p:
@@ -155,7 +155,7 @@ def test_a_cancelled_export_stops_its_reading_thread(versions: Path, tmp_path: P
             p.export_version("d", 2, "coco", tmp_path / "out", accept_losses=True,
                              progress=progress, cancel=cancel)
         assert not (tmp_path / "out").exists()
-        assert max(seen) == 5
+        assert 5 <= max(seen) <= 5 + 2  # stopped within a batch of the cancel
         assert not [t for t in threading.enumerate() if t.name == "labelhub-export-reads"]
         # and the project is still readable, the next export whole
         report = p.export_version("d", 2, "coco", tmp_path / "again", accept_losses=True)

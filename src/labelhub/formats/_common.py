@@ -23,6 +23,7 @@ import numpy as np
 
 from labelhub.errors import Cancelled, InvalidInput
 from labelhub.formats._spill import MediaPlaces, _SeenNames
+from labelhub.formats.batches import ItemBatch
 from labelhub.formats.losses import DROPPED, NEEDS_KEYPOINT_NAMES, LossTally, check_classes
 from labelhub.formats.model import (
     DEFAULT_SPLIT,
@@ -41,7 +42,7 @@ from labelhub.formats.model import (
     StoredAnnotations,
     WriteResult,
 )
-from labelhub.formats.safety import inside, name_problem
+from labelhub.formats.safety import inside, name_problem, names_acceptable
 from labelhub.geometry import EDGE_TOLERANCE, SHAPE_KINDS
 
 # --------------------------------------------------------------------------- numbers and text
@@ -207,10 +208,10 @@ class Steps:
         if self.cancel is not None and self.cancel.is_set():
             raise Cancelled(f"{self.verb} cancelled; nothing was written")
 
-    def step(self, message: str) -> None:
-        """One unit done."""
+    def step(self, message: str, units: int = 1) -> None:
+        """One unit done (or ``units`` of them, the last named by ``message``)."""
         self.check()
-        self.done += 1
+        self.done += units
         if self.progress is not None:
             self.progress(self.done, self.total, message)
 
@@ -425,6 +426,26 @@ class WriteContext:
         for i, ann in enumerate(anns):
             ok &= self._check_annotation(image, i, ann)
         return ok
+
+    def accept_batch(self, batch: ItemBatch, dropped: frozenset[str] = frozenset()) -> bool:
+        """Whether every image of ``batch`` passes :meth:`check_item` (with its size known) and
+        none has a box of a class in ``dropped``, told for the whole run at once. When so, its
+        images are counted as checked (progress, names noted, boxes tallied) and the writer
+        writes the run whole; else nothing is noted, and the writer takes its items one by
+        one (:meth:`ItemBatch.items`), which finds whatever is amiss."""
+        names, widths, heights = batch.names, batch.widths, batch.heights
+        if not (names and batch.checked and set(map(type, widths)) == set(map(type, heights))
+                == {int} and min(widths) > 0 and min(heights) > 0
+                and all(split is None or self._split_ok(split) for split in set(batch.splits))
+                and names_acceptable(names) and self._names.can_take_run(names)):
+            return False
+        labels = set(batch.labels)
+        if not labels <= self.by_name.keys() or not labels.isdisjoint(dropped):
+            return False
+        self.steps.step(names[-1], len(names))
+        self._names.take_run(names)
+        self.tally.rule_each(batch.labels, "box")
+        return True
 
     def _split_ok(self, split: str) -> bool:
         """Whether a split can name a folder (the answer kept: a dataset has a few splits)."""

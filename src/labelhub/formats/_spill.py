@@ -75,6 +75,20 @@ class _SeenNames:
         self._set.add(name)
         return True
 
+    def can_take_run(self, names: list[str]) -> bool:
+        """Whether :meth:`take_run` takes ``names`` (none with a line break, known by the
+        caller): they come after every name so far, in order, each once."""
+        return (self._spill is not None and bool(names) and names[0] > self._last
+                and all(map(str.__lt__, names, names[1:])))
+
+    def take_run(self, names: list[str]) -> None:
+        """Note ``names``, which :meth:`can_take_run` accepts, as :meth:`add` would each."""
+        assert self._spill is not None
+        self._last = names[-1]
+        self._buffer += names
+        if len(self._buffer) >= _SPILL_AT:
+            self._spill.flush()
+
     def close(self) -> None:
         if self._spill is not None:
             self._spill.close()
@@ -108,6 +122,22 @@ class MediaPlaces(Mapping[str, list[str]]):
         if self._memory is None:
             self._memory = self._read_spill()
         self._memory.setdefault(name, []).append(rel)
+
+    def place_run(self, names: list[str], folders: list[str]) -> None:
+        """Place each of ``names`` (none with a line break) at its folder (``folders[i]``,
+        ending in a slash) + its name, as :meth:`place` would one by one."""
+        if (self._memory is not None or self._places is not None
+                or any("\n" in folder for folder in set(folders))):
+            for name, folder in zip(names, folders, strict=True):
+                self.place(name, folder + name)
+            return
+        if names:
+            if names[0] < self._last or not all(map(str.__le__, names, names[1:])):
+                self._sorted = False
+            self._last = names[-1]
+            self._buffer += map("{}\0{}{}".format, names, folders, names)
+            if len(self._buffer) >= _SPILL_AT:
+                self._spill.flush()
 
     def _read_spill(self) -> dict[str, list[str]]:
         places: dict[str, list[str]] = {}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
+from itertools import chain, compress, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
@@ -34,6 +35,7 @@ from labelhub.formats._common import (
     split_folder,
     staged,
 )
+from labelhub.formats.batches import ItemBatch, runs_of
 from labelhub.formats.coco_read import read, read_results
 from labelhub.formats.losses import DROPPED
 from labelhub.formats.model import (
@@ -143,6 +145,19 @@ class _SplitFile:
             self._flush_images()
         return self.image_id
 
+    def images_run(self, names: list[str], widths: list[int], heights: list[int]) -> range:
+        """Write the entries of a run of images (sizes whole numbers), as :meth:`image` would
+        each; their ids."""
+        ids = range(self.image_id + 1, self.image_id + len(names) + 1)
+        self.image_id += len(names)
+        text = ",\n".join(map(_IMAGE_ENTRY.__mod__,
+                               zip(map(_json_string, names), heights, ids, widths, strict=True)))
+        self.image_texts.append(text)
+        self.image_pending += len(text)
+        if self.image_pending >= _CHUNK:
+            self._flush_images()
+        return ids
+
     def _flush_images(self) -> None:
         if self.image_texts:
             lead = "\n" if self.fh.tell() == 0 else ",\n"
@@ -186,16 +201,20 @@ class _SplitFile:
             lines += block.lines[start:end]
             categories += map(category, labels)
             images += [str(image_id)] * len(labels)
-        pieces = _BOX_PIECES * count
-        pieces[1::11] = areas
-        pieces[3::11] = lines
-        pieces[5::11] = categories
-        pieces[7::11] = map(str, range(first_id, first_id + count))  # type: ignore[assignment]
-        pieces[9::11] = images
-        pieces[-1] = _BOX_PIECES[-1][:-2]  # no ",\n" after the last
         self.gathered.clear()
         self.gathered_boxes = 0
-        self._add("".join(pieces), first_id, count)
+        self._add(_box_texts(areas, lines, categories, images, first_id), first_id, count)
+
+    def box_entries(self, areas: list[str], lines: list[str], labels: Iterable[str],
+                    image_ids: list[str]) -> None:
+        """Write the entries of boxes from the texts of their areas, numbers (``"x,y,w,h"``)
+        and image ids, and their class names (as :meth:`boxes` would)."""
+        if lines:
+            self._boxes_text()
+            first_id = self.ann_id + 1
+            categories = list(map(self.category_text.__getitem__, labels))
+            self._add(_box_texts(areas, lines, categories, image_ids, first_id), first_id,
+                      len(lines))
 
     def _add(self, text: str, first_id: int, count: int) -> None:
         self.texts.append(text if first_id == 1 else ",\n" + text)
@@ -223,6 +242,59 @@ class _SplitFile:
                                     self.scratch_path, "\n]}\n"])
         self.images_path.unlink()
         self.scratch_path.unlink()
+
+
+def _box_texts(areas: list[str], lines: list[str], categories: list[str], images: list[str],
+               first_id: int) -> str:
+    """The entries (:func:`_box_entry`, joined by ",\\n") of boxes given as the texts of
+    their pieces, with ids from ``first_id``: one join, no step per box."""
+    count = len(lines)
+    pieces = _BOX_PIECES * count
+    pieces[1::11] = areas
+    pieces[3::11] = lines
+    pieces[5::11] = categories
+    pieces[7::11] = map(str, range(first_id, first_id + count))  # type: ignore[assignment]
+    pieces[9::11] = images
+    pieces[-1] = _BOX_PIECES[-1][:-2]  # no ",\n" after the last
+    return "".join(pieces)  # type: ignore[arg-type]
+
+
+def _write_run(ctx: WriteContext, files: dict[str | None, _SplitFile], run: ItemBatch) -> bool:
+    """Write a run of images whole, a column at a time (the same bytes as item by item); False
+    (nothing written) when it must go item by item (see :meth:`WriteContext.accept_batch`)."""
+    if not ctx.accept_batch(run, ctx.boxes_dropped):
+        return False
+    names, splits, counts, labels = run.names, run.splits, run.counts, run.labels
+    end = run.start + len(labels)
+    areas, lines = run.block.areas()[run.start:end], run.block.lines[run.start:end]
+    order = list(dict.fromkeys(splits))
+    folders: list[str] = []
+    for split in order:
+        f = files.get(split) or files.setdefault(split, _SplitFile(ctx, split))
+        folders.append(f"images/{f.folder}/")
+    if len(order) == 1:
+        f = files[splits[0]]
+        ids = f.images_run(names, run.widths, run.heights)  # type: ignore[arg-type]
+        f.box_entries(areas, lines, labels, _repeat_ids(ids, counts))
+        ctx.media.place_run(names, [folders[0]] * len(names))
+        return True
+    codes = list(map({split: i for i, split in enumerate(order)}.__getitem__, splits))
+    box_codes = list(chain.from_iterable(map(repeat, codes, counts)))
+    for code, split in enumerate(order):
+        take = list(map(code.__eq__, codes))
+        boxes = list(map(code.__eq__, box_codes))
+        f = files[split]
+        ids = f.images_run(list(compress(names, take)), list(compress(run.widths, take)),  # type: ignore[arg-type]
+                           list(compress(run.heights, take)))  # type: ignore[arg-type]
+        f.box_entries(list(compress(areas, boxes)), list(compress(lines, boxes)),
+                      compress(labels, boxes), _repeat_ids(ids, compress(counts, take)))
+    ctx.media.place_run(names, list(map(folders.__getitem__, codes)))
+    return True
+
+
+def _repeat_ids(ids: Iterable[int], counts: Iterable[int]) -> list[str]:
+    """Each id's text, as many times as its count says."""
+    return list(chain.from_iterable(map(repeat, map(str, ids), counts)))
 
 
 def _pairs(anns: Sequence[AnnotationRecord]) -> dict[int, int]:
@@ -265,28 +337,14 @@ def write(
         ctx = WriteContext(out, "coco", classes, options or ExportOptions(), items,
                            progress, cancel)
         files: dict[str | None, _SplitFile] = {}
-        step, check, place, rule_each = ctx.steps.step, ctx.check_item, ctx.place, ctx.tally.rule_each
         try:
-            for item in items:
-                image, anns = item
-                step(image.name)
-                if not check(item):
-                    continue
-                split = files.get(image.split) or files.setdefault(
-                    image.split, _SplitFile(ctx, image.split))
-                image_id = split.image(image)
-                place(image.name, f"images/{split.folder}/{image.name}")
-                width, height = image.width or 0, image.height or 0
-                # Boxes as columns (see _write_stored), the common case, without a detour.
-                # Every box here lies inside the image (check_item), so its area is finite
-                # when the image's is; dumps() would refuse an infinite one.
-                if (type(anns) is StoredAnnotations and (columns := anns.box_columns()) is not None
-                        and (width + 1.0) * (height + 1.0) < _INF
-                        and split.boxes_dropped.isdisjoint(columns.labels)):
-                    rule_each(columns.labels, "box")
-                    split.boxes(columns, image_id)
+            for run in runs_of(items):
+                if type(run) is ItemBatch:
+                    if not _write_run(ctx, files, run):
+                        for item in run.items():
+                            _write_item(ctx, files, item)
                 else:
-                    _write_annotations(ctx, split, anns, image_id, width, height)
+                    _write_item(ctx, files, run)  # type: ignore[arg-type]
             ctx.steps.check()
             ctx.problems.raise_if_any()
             for f in files.values():
@@ -295,6 +353,27 @@ def write(
             for f in files.values():
                 f.close()
         return ctx.finish()
+
+
+def _write_item(ctx: WriteContext, files: dict[str | None, _SplitFile], item: Item) -> None:
+    image, anns = item
+    ctx.steps.step(image.name)
+    if not ctx.check_item(item):
+        return
+    split = files.get(image.split) or files.setdefault(image.split, _SplitFile(ctx, image.split))
+    image_id = split.image(image)
+    ctx.place(image.name, f"images/{split.folder}/{image.name}")
+    width, height = image.width or 0, image.height or 0
+    # Boxes as columns (see _write_stored), the common case, without a detour. Every box here
+    # lies inside the image (check_item), so its area is finite when the image's is; dumps()
+    # would refuse an infinite one.
+    if (type(anns) is StoredAnnotations and (columns := anns.box_columns()) is not None
+            and (width + 1.0) * (height + 1.0) < _INF
+            and split.boxes_dropped.isdisjoint(columns.labels)):
+        ctx.tally.rule_each(columns.labels, "box")
+        split.boxes(columns, image_id)
+    else:
+        _write_annotations(ctx, split, anns, image_id, width, height)
 
 
 def _write_annotations(ctx: WriteContext, split: _SplitFile, anns: Sequence[AnnotationRecord],

@@ -67,6 +67,25 @@ def name_problem(name: object) -> str | None:
     return None
 
 
+# Anything that might make a name one name_problem refuses: a control character (a line break
+# is told apart by counting), "..", a first character that is white space, a slash or a
+# backslash, a drive letter, or nothing.
+_SUSPECT = re.compile(r"[\x00-\x09\x0b-\x1f]|\.\.|^\s|^[/\\]|^[A-Za-z]:|^$", re.MULTILINE)
+
+
+def names_acceptable(names: list[str]) -> bool:
+    """Whether :func:`name_problem` accepts every one of ``names``: told by one search over
+    them all when none looks suspect (the usual case for thousands of names), else name by
+    name."""
+    if not names:
+        return True
+    if set(map(type, names)) == {str}:
+        text = "\n".join(names)
+        if text.count("\n") == len(names) - 1 and _SUSPECT.search(text) is None:
+            return True
+    return not any(map(name_problem, names))
+
+
 def clean_name(name: str) -> str:
     """``name`` (already accepted by :func:`name_problem`) as a normalised POSIX path."""
     parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]

@@ -5,9 +5,10 @@ version (a box's row still current). SQLite hands over those of a whole batch of
 text, in a single step of one query: each item's class uids and box texts joined by
 ``group_concat`` while the index on (label set, item, valid_to) is walked, which gives each
 item's rows in drawing (id) order. The text is cut into each box's ``"x,y,w,h"`` by a few
-passes over the bytes of the batch (no step per box), and the items become formats'
-StoredAnnotations of columns of one :class:`~labelhub.formats.BoxBlock`. Every other item is
-left to be read row by row (:func:`labelhub.project.exchange._annotation_rows`).
+passes over the bytes of the batch (no step per box), and the items are handed to the writers
+as runs (:class:`~labelhub.formats.batches.ItemBatch`) with their boxes as columns of one
+:class:`~labelhub.formats.BoxBlock`. Every other item is left to be read row by row
+(:func:`labelhub.project.exchange._annotation_rows`).
 
 The query runs on a thread of its own, one batch ahead: SQLite does its work without Python's
 lock, so the reading of the next batch goes on while the formats write this one. (One step per
@@ -24,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from labelhub.formats import BoxBlock, StoredAnnotations
+from labelhub.formats import BoxBlock
 from labelhub.geometry.serial import box_json_number_lines
 
 #: Annotations an item's rows cannot be handed over as plain boxes with.
@@ -62,6 +63,7 @@ _BOX_SKELETON = b'{"kind": "box", "x": , "y": , "w": , "h": }\n'
 _NUMBER_BYTES = b"0123456789.-"
 _SKELETON_BYTES = bytes(sorted(set(_BOX_SKELETON) - set(b",\n")))
 _NOT_A_BOX = ("", "", "", "")
+_EMPTY = BoxBlock([])
 
 
 def grouped_reads(conn: Connection, gt: int, seq: int) -> bool | None:
@@ -100,30 +102,32 @@ def box_lines(texts: list[str], count: int) -> tuple[list[str], bytes] | None:
 
 
 def boxes_of(found: tuple[str | None, ...], ended: str | None, images: dict[str, str],
-             labels: dict[str, str]) -> tuple[dict[str, StoredAnnotations], dict[str, str]]:
-    """The items of ``images`` (uid -> name) in ``found`` (the row of _GROUPED) whose
-    annotations are all plain boxes of a label class (``labels``: class uid -> name), as
-    StoredAnnotations of columns of one BoxBlock; and the other items of ``images`` (those with
-    a special annotation, an annotation ended later (``ended``: their uids, joined by commas),
-    or no annotation at all), to be read row by row."""
+             labels: dict[str, str]) -> tuple[dict[str, int], list[str], BoxBlock, dict[str, str]]:
+    """The items of ``images`` (uid -> name, in the order they are written) in ``found`` (the
+    row of _GROUPED) whose annotations are all plain boxes of a label class (``labels``: class
+    uid -> name): how many boxes each has, their class names and their numbers (a BoxBlock),
+    each item's after the one before in the order of ``images``; and the other items of
+    ``images`` (those with a special annotation, an annotation ended later (``ended``: their
+    uids, joined by commas), or no annotation at all), to be read row by row."""
     rest = dict(images)
     if found[0] is None:
-        return {}, rest
+        return {}, [], _EMPTY, rest
     uids, specials, classes, geometry = (text.split("\x1e") for text in found)  # type: ignore[union-attr]
     gone = set(ended.split(",")) if ended else set()
-    chosen: list[tuple[str, int]] = []
-    chosen_classes: list[str] = []
-    texts: list[str] = []
+    position = dict(zip(images, range(len(images)), strict=True))
+    picked: list[tuple[int, str, int, str, str]] = []
     for uid, special, item_classes, item_geometry in zip(uids, specials, classes, geometry,
                                                          strict=True):
         n = item_geometry.count("\n") + 1
-        if (special != "0" or uid in gone or uid not in images
+        if (special != "0" or uid in gone or uid not in position
                 or item_classes.count(",") + 1 != n):
             continue
-        chosen.append((uid, n))
-        chosen_classes.append(item_classes)
-        texts.append(item_geometry)
-    names = list(map(labels.get, ",".join(chosen_classes).split(","))) if chosen else []
+        picked.append((position[uid], uid, n, item_classes, item_geometry))
+    picked.sort()  # the order of images (the query gives them in uid order)
+    chosen = [(uid, n) for _, uid, n, _, _ in picked]
+    texts = [item_geometry for *_, item_geometry in picked]
+    names = (list(map(labels.get, ",".join([p[3] for p in picked]).split(",")))
+             if picked else [])
     if None in names:  # a class gone at the version: those items row by row
         kept, kept_texts, kept_names, start = [], [], [], 0
         for (uid, n), item_geometry in zip(chosen, texts, strict=True):
@@ -140,7 +144,7 @@ def boxes_of(found: tuple[str | None, ...], ended: str | None, images: dict[str,
     else:  # a number written otherwise: find the items that have one
         numbers = box_json_number_lines("\n".join(texts))
         if len(numbers) != len(names):
-            return {}, rest
+            return {}, [], _EMPTY, rest
         lines, kept, kept_names, start = [], [], [], 0
         for uid, n in chosen:
             boxes = numbers[start:start + n]
@@ -150,15 +154,9 @@ def boxes_of(found: tuple[str | None, ...], ended: str | None, images: dict[str,
                 kept_names += names[start:start + n]
             start += n
         chosen, names = kept, kept_names
-    block = BoxBlock(lines, text)
-    result: dict[str, StoredAnnotations] = {}
-    make = StoredAnnotations.boxes
-    start = 0
-    for uid, n in chosen:
-        end = start + n
-        result[uid] = make(rest.pop(uid), names[start:end], block, start, checked=True)
-        start = end
-    return result, rest
+    for uid, _n in chosen:
+        del rest[uid]
+    return dict(chosen), names, BoxBlock(lines, text), rest
 
 
 class BoxReader:

@@ -45,7 +45,8 @@ from labelhub.formats import (
     write_dataset,
 )
 from labelhub.formats import AttributeSpec as FormatAttribute
-from labelhub.formats.model import image_record
+from labelhub.formats.batches import ItemBatch, ItemStream
+from labelhub.formats.model import BoxBlock, image_record
 from labelhub.geometry import SHAPE_KINDS, box_json_numbers
 from labelhub.project.box_reads import BoxReader, boxes_of, grouped_reads
 from labelhub.project.labels import CROWD_ATTRIBUTE
@@ -216,6 +217,46 @@ def _annotation_rows(conn: Connection, gt: int, images: dict[str, str], labels: 
         for uid, entries in grouped.items()}
 
 
+_NO_BOXES = BoxBlock([])
+
+
+def _metadata(text: str | None) -> dict[str, Any] | None:
+    """An item's metadata for an export (None for none): what it stores, without the private
+    keys."""
+    if text in _NO_ATTRIBUTES:
+        return None
+    return {k: v for k, v in (json.loads(text) or {}).items() if k not in PRIVATE_METADATA}  # type: ignore[arg-type]
+
+
+def _runs(batch: list[Any], boxed: dict[str, int], labels: list[str], block: BoxBlock,
+          by_item: dict[str, StoredAnnotations], counter: dict[str, int]) -> Iterator[Item | ItemBatch]:
+    """A batch of item rows (uid, name, split, metadata, sha256, width, height) as runs of
+    the items with boxes only or nothing (``boxed``: uid -> how many boxes, their ``labels``
+    and numbers (``block``) one item after another in batch order), and as single items those
+    read row by row (``by_item``)."""
+    run: list[tuple[Any, ...]] = []  # name, width, height, split, sha256, metadata, boxes
+    first = at = 0  # the run's first box, the next box
+    for uid, name, split, meta, sha256, width, height in batch:
+        anns = by_item.get(uid)
+        if anns is None:
+            n = boxed.get(uid, 0)
+            run.append((name, width, height, split, sha256, _metadata(meta), n))
+            at += n
+            continue
+        if run:
+            yield ItemBatch(*map(list, zip(*run, strict=True)), labels[first:at], block, first,
+                            checked=True)
+            run = []
+        first = at
+        yield tuple.__new__(Item, (image_record(name, width, height, split, sha256,
+                                                _metadata(meta) or {}), anns))
+    if run:
+        yield ItemBatch(*map(list, zip(*run, strict=True)), labels[first:at], block, first,
+                        checked=True)
+    counter["items"] += len(batch)
+    counter["annotations"] += len(labels) + sum(map(len, by_item.values()))
+
+
 def _sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -336,10 +377,17 @@ class ExchangeMixin(VersionsMixin):
         return report
 
     def _stream_items(self, plan: ExportPlan, counter: dict[str, int],
-                      cancel: threading.Event | None) -> Iterator[Item]:
+                      cancel: threading.Event | None) -> ItemStream:
+        """The version's items in name order with their ground-truth annotations (see
+        :meth:`_item_runs`)."""
+        return ItemStream(self._item_runs(plan, counter, cancel))
+
+    def _item_runs(self, plan: ExportPlan, counter: dict[str, int],
+                   cancel: threading.Event | None) -> Iterator[Item | ItemBatch]:
         """The version's items in name order with their ground-truth annotations, read a batch
         at a time: the items' boxes grouped one batch ahead on a thread of its own where the
-        database can (see :mod:`.box_reads`), any other annotation row by row."""
+        database can (see :mod:`.box_reads`), any other annotation row by row. Items with
+        boxes only (or nothing) come as runs, the others one by one."""
         seq = plan.version.seq
         with self._read() as conn, mapped_reads(conn):
             ds = self._dataset_row(conn, plan.dataset)
@@ -371,34 +419,16 @@ class ExchangeMixin(VersionsMixin):
                     if reader is not None:
                         if following:
                             reader.submit(list(map(itemgetter(0), following)))
-                        by_item, images = boxes_of(*reader.take(), images, labels)
+                        boxed, names, block, images = boxes_of(*reader.take(), images, labels)
                     else:
-                        by_item = {}
-                    if images:
-                        by_item.update(_annotation_rows(conn, gt, images, labels, seq))
-                    yield from self._items(batch, by_item, counter)
+                        boxed, names, block = {}, [], _NO_BOXES
+                    by_item = _annotation_rows(conn, gt, images, labels, seq) if images else {}
+                    yield from _runs(batch, boxed, names, block, by_item, counter)
                     batch = following
             finally:
                 if reader is not None:
                     reader.close()
                 result.close()
-
-    @staticmethod
-    def _items(batch: list[Any], by_item: dict[str, StoredAnnotations],
-               counter: dict[str, int]) -> Iterator[Item]:
-        get, make = by_item.get, tuple.__new__
-        annotations = 0
-        for uid, name, split, meta, sha256, width, height in batch:
-            anns = get(uid, ())
-            if meta in _NO_ATTRIBUTES:
-                meta = {}
-            else:
-                meta = {k: v for k, v in (json.loads(meta) or {}).items()
-                        if k not in PRIVATE_METADATA}
-            annotations += len(anns)
-            yield make(Item, (image_record(name, width, height, split, sha256, meta), anns))
-        counter["items"] += len(batch)
-        counter["annotations"] += annotations
 
     def _copy_media(self, plan: ExportPlan, stage: Path, places: Mapping[str, list[str]], total: int,
                     progress: Progress | None, cancel: threading.Event | None) -> dict[str, str]:
