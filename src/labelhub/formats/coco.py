@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
-from itertools import chain, compress, repeat
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
+
+import numpy as np
 
 from labelhub.errors import InvalidInput
 from labelhub.formats._common import (
@@ -265,8 +267,7 @@ def _write_run(ctx: WriteContext, files: dict[str | None, _SplitFile], run: Item
     if not ctx.accept_batch(run, ctx.boxes_dropped):
         return False
     names, splits, counts, labels = run.names, run.splits, run.counts, run.labels
-    end = run.start + len(labels)
-    areas, lines = run.block.areas()[run.start:end], run.block.lines[run.start:end]
+    start, end = run.start, run.start + len(labels)
     order = list(dict.fromkeys(splits))
     folders: list[str] = []
     for split in order:
@@ -275,21 +276,39 @@ def _write_run(ctx: WriteContext, files: dict[str | None, _SplitFile], run: Item
     if len(order) == 1:
         f = files[splits[0]]
         ids = f.images_run(names, run.widths, run.heights)  # type: ignore[arg-type]
-        f.box_entries(areas, lines, labels, _repeat_ids(ids, counts))
+        f.box_entries(run.block.area_texts(start, end), run.block.lines[start:end], labels,
+                      _repeat_ids(ids, counts))
         ctx.media.place_run(names, [folders[0]] * len(names))
         return True
-    codes = list(map({split: i for i, split in enumerate(order)}.__getitem__, splits))
-    box_codes = list(chain.from_iterable(map(repeat, codes, counts)))
+    # Several splits: the images and the boxes put in split order (each split's in run order)
+    # by one stable sort each, then each split's taken as a slice.
+    codes = np.fromiter(map({split: i for i, split in enumerate(order)}.__getitem__, splits),
+                        np.intp, len(splits))
+    box_codes = np.repeat(codes, counts)
+    item_order, box_order = np.argsort(codes, kind="stable"), np.argsort(box_codes, kind="stable")
+    item_bounds = np.searchsorted(codes[item_order], range(len(order) + 1)).tolist()
+    box_bounds = np.searchsorted(box_codes[box_order], range(len(order) + 1)).tolist()
+    pick_items, pick_boxes = _picker(item_order), _picker(box_order)
+    names_s, widths_s, heights_s, counts_s = map(pick_items, (names, run.widths, run.heights, counts))
+    areas_s = run.block.area_texts(start, end, box_order)
+    lines_s, labels_s = pick_boxes(run.block.lines[start:end]), pick_boxes(labels)
     for code, split in enumerate(order):
-        take = list(map(code.__eq__, codes))
-        boxes = list(map(code.__eq__, box_codes))
+        i, j = item_bounds[code], item_bounds[code + 1]
+        b, e = box_bounds[code], box_bounds[code + 1]
         f = files[split]
-        ids = f.images_run(list(compress(names, take)), list(compress(run.widths, take)),  # type: ignore[arg-type]
-                           list(compress(run.heights, take)))  # type: ignore[arg-type]
-        f.box_entries(list(compress(areas, boxes)), list(compress(lines, boxes)),
-                      compress(labels, boxes), _repeat_ids(ids, compress(counts, take)))
-    ctx.media.place_run(names, list(map(folders.__getitem__, codes)))
+        ids = f.images_run(names_s[i:j], widths_s[i:j], heights_s[i:j])
+        f.box_entries(areas_s[b:e], lines_s[b:e], labels_s[b:e], _repeat_ids(ids, counts_s[i:j]))
+    ctx.media.place_run(names, list(map(folders.__getitem__, codes.tolist())))
     return True
+
+
+def _picker(order: np.ndarray) -> Callable[[Sequence[Any]], list[Any]]:
+    """A function giving the items of a sequence in ``order`` (positions), as a list."""
+    positions = order.tolist()
+    if len(positions) > 1:
+        pick = itemgetter(*positions)
+        return lambda values: list(pick(values))
+    return lambda values: [values[k] for k in positions]
 
 
 def _repeat_ids(ids: Iterable[int], counts: Iterable[int]) -> list[str]:

@@ -190,6 +190,13 @@ class BoxBlock:
             self._rows = self.values().tolist()
         return self._rows
 
+    def area_texts(self, start: int, end: int, order: np.ndarray | None = None) -> list[str]:
+        """:meth:`areas` of boxes ``start`` to ``end`` (in ``order``, positions from
+        ``start``, when given)."""
+        v = self.values()[start:end]
+        areas = v[:, 2] * v[:, 3]
+        return list(map(repr, (areas if order is None else areas[order]).tolist()))
+
     def areas(self) -> list[str]:
         """``repr(float(w) * float(h))`` of each box (the same product, made for all)."""
         if self._areas is None:

@@ -67,21 +67,25 @@ def name_problem(name: object) -> str | None:
     return None
 
 
-# Anything that might make a name one name_problem refuses: a control character (a line break
-# is told apart by counting), "..", a first character that is white space, a slash or a
-# backslash, a drive letter, or nothing.
-_SUSPECT = re.compile(r"[\x00-\x09\x0b-\x1f]|\.\.|^\s|^[/\\]|^[A-Za-z]:|^$", re.MULTILINE)
+# What might make a name one name_problem refuses, in names joined by line breaks (a line
+# break in a name is told apart by counting): a control character, "..", or at the start of a
+# name white space, a slash or a backslash, a drive letter, or nothing (each sought in the
+# text with a line break put before it).
+_CONTROL_BUT_LINE_BREAK = re.compile(r"[\x00-\x09\x0b-\x1f]")
+_SUSPECT_START = re.compile(r"\n(?:\s|[/\\]|[A-Za-z]:|$)")
 
 
 def names_acceptable(names: list[str]) -> bool:
-    """Whether :func:`name_problem` accepts every one of ``names``: told by one search over
+    """Whether :func:`name_problem` accepts every one of ``names``: told by a few searches over
     them all when none looks suspect (the usual case for thousands of names), else name by
     name."""
     if not names:
         return True
     if set(map(type, names)) == {str}:
-        text = "\n".join(names)
-        if text.count("\n") == len(names) - 1 and _SUSPECT.search(text) is None:
+        text = "\n" + "\n".join(names)
+        if (text.count("\n") == len(names) and ".." not in text
+                and _CONTROL_BUT_LINE_BREAK.search(text) is None
+                and _SUSPECT_START.search(text) is None):
             return True
     return not any(map(name_problem, names))
 

@@ -234,6 +234,16 @@ def _runs(batch: list[Any], boxed: dict[str, int], labels: list[str], block: Box
     the items with boxes only or nothing (``boxed``: uid -> how many boxes, their ``labels``
     and numbers (``block``) one item after another in batch order), and as single items those
     read row by row (``by_item``)."""
+    if not by_item and batch:  # the usual batch: one run, made a column at a time
+        uids, names, splits, metas, sha256s, widths, heights = map(list, zip(*batch, strict=True))
+        counts = list(map(boxed.get, uids, repeat(0)))
+        metadata = ([None] * len(metas) if _NO_ATTRIBUTES.issuperset(metas)
+                    else list(map(_metadata, metas)))
+        yield ItemBatch(names, widths, heights, splits, sha256s, metadata, counts, labels, block,
+                        0, checked=True)
+        counter["items"] += len(batch)
+        counter["annotations"] += len(labels)
+        return
     run: list[tuple[Any, ...]] = []  # name, width, height, split, sha256, metadata, boxes
     first = at = 0  # the run's first box, the next box
     for uid, name, split, meta, sha256, width, height in batch:
