@@ -14,7 +14,8 @@ items only, so it is an ``Iterable[Item]`` like any other.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from labelhub.formats.model import BoxBlock, Item, StoredAnnotations, image_record
@@ -88,3 +89,13 @@ class ItemStream(Iterable[Item]):
 def runs_of(items: Iterable[Item]) -> Iterator[Item | ItemBatch]:
     """The runs of an :class:`ItemStream`, or any other iterable's items one by one."""
     return items.runs() if isinstance(items, ItemStream) else iter(items)
+
+
+def picker(order: Sequence[int]) -> Callable[[Sequence[Any]], list[Any]]:
+    """A function giving the elements of a sequence at the positions ``order``, as a list (one
+    step in C for all of them)."""
+    if len(order) > 1:
+        pick = itemgetter(*order)
+        return lambda values: list(pick(values))
+    positions = list(order)
+    return lambda values: [values[k] for k in positions]

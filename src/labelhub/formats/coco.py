@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from itertools import chain, repeat
 from operator import itemgetter
 from pathlib import Path
@@ -37,7 +37,7 @@ from labelhub.formats._common import (
     split_folder,
     staged,
 )
-from labelhub.formats.batches import ItemBatch, runs_of
+from labelhub.formats.batches import ItemBatch, picker, runs_of
 from labelhub.formats.coco_read import read, read_results
 from labelhub.formats.losses import DROPPED
 from labelhub.formats.model import (
@@ -288,7 +288,7 @@ def _write_run(ctx: WriteContext, files: dict[str | None, _SplitFile], run: Item
     item_order, box_order = np.argsort(codes, kind="stable"), np.argsort(box_codes, kind="stable")
     item_bounds = np.searchsorted(codes[item_order], range(len(order) + 1)).tolist()
     box_bounds = np.searchsorted(box_codes[box_order], range(len(order) + 1)).tolist()
-    pick_items, pick_boxes = _picker(item_order), _picker(box_order)
+    pick_items, pick_boxes = picker(item_order.tolist()), picker(box_order.tolist())
     names_s, widths_s, heights_s, counts_s = map(pick_items, (names, run.widths, run.heights, counts))
     areas_s = run.block.area_texts(start, end, box_order)
     lines_s, labels_s = pick_boxes(run.block.lines[start:end]), pick_boxes(labels)
@@ -300,15 +300,6 @@ def _write_run(ctx: WriteContext, files: dict[str | None, _SplitFile], run: Item
         f.box_entries(areas_s[b:e], lines_s[b:e], labels_s[b:e], _repeat_ids(ids, counts_s[i:j]))
     ctx.media.place_run(names, list(map(folders.__getitem__, codes.tolist())))
     return True
-
-
-def _picker(order: np.ndarray) -> Callable[[Sequence[Any]], list[Any]]:
-    """A function giving the items of a sequence in ``order`` (positions), as a list."""
-    positions = order.tolist()
-    if len(positions) > 1:
-        pick = itemgetter(*positions)
-        return lambda values: list(pick(values))
-    return lambda values: [values[k] for k in positions]
 
 
 def _repeat_ids(ids: Iterable[int], counts: Iterable[int]) -> list[str]:

@@ -26,19 +26,22 @@ from typing import Any
 from sqlalchemy import Connection
 
 from labelhub.formats import BoxBlock
+from labelhub.formats.batches import picker
 from labelhub.geometry.serial import box_json_number_lines
 
 #: Annotations an item's rows cannot be handed over as plain boxes with.
 # (A NULL class uid or geometry is skipped by group_concat, so the item's counts of class uids
 # and of texts differ; both NULL on one row is told by the geometry.)
-_SPECIAL = ("kind != 'box' OR z != 0 OR geometry IS NULL OR (attributes IS NOT NULL AND "
-            "attributes NOT IN ('{}', 'null'))")
-# Per item: its uid, how many of its annotations are special, its class uids (joined by
-# commas) and its box texts (one a line); each the items' joined by \x1e (in no uid or JSON).
+_SPECIAL = ("kind != 'box' OR z != 0 OR geometry IS NULL OR class_uid IS NULL OR "
+            "(attributes IS NOT NULL AND attributes NOT IN ('{}', 'null'))")
+# Per item: its uid, how many of its annotations are special, how many it has, their class
+# uids (joined by commas) and their texts (one a line); each the items' joined by \x1e (in no
+# uid or JSON).
 _GROUPED = (
     "SELECT group_concat(item_uid, char(30)), group_concat(special, char(30)), "
-    "group_concat(classes, char(30)), group_concat(geometry, char(30)) FROM ("
-    "SELECT item_uid, count(CASE WHEN {special} THEN 1 END) AS special, "
+    "group_concat(boxes, char(30)), group_concat(classes, char(30)), "
+    "group_concat(geometry, char(30)) FROM ("
+    "SELECT item_uid, count(CASE WHEN {special} THEN 1 END) AS special, count(*) AS boxes, "
     "coalesce(group_concat(class_uid, ','), '') AS classes, "
     "coalesce(group_concat(geometry, char(10)), '') AS geometry FROM annotation "
     "WHERE label_set_id = ? AND item_uid IN ({uids}) AND valid_to IS NULL AND valid_from <= ? "
@@ -112,22 +115,24 @@ def boxes_of(found: tuple[str | None, ...], ended: str | None, images: dict[str,
     rest = dict(images)
     if found[0] is None:
         return {}, [], _EMPTY, rest
-    uids, specials, classes, geometry = (text.split("\x1e") for text in found)  # type: ignore[union-attr]
+    columns = [text.split("\x1e") for text in found]  # type: ignore[union-attr]
     gone = set(ended.split(",")) if ended else set()
     position = dict(zip(images, range(len(images)), strict=True))
-    picked: list[tuple[int, str, int, str, str]] = []
-    for uid, special, item_classes, item_geometry in zip(uids, specials, classes, geometry,
-                                                         strict=True):
-        n = item_geometry.count("\n") + 1
-        if (special != "0" or uid in gone or uid not in position
-                or item_classes.count(",") + 1 != n):
-            continue
-        picked.append((position[uid], uid, n, item_classes, item_geometry))
-    picked.sort()  # the order of images (the query gives them in uid order)
-    chosen = [(uid, n) for _, uid, n, _, _ in picked]
-    texts = [item_geometry for *_, item_geometry in picked]
-    names = (list(map(labels.get, ",".join([p[3] for p in picked]).split(",")))
-             if picked else [])
+    keys = list(map(position.get, columns[0]))
+    if not gone and columns[1].count("0") == len(keys) and None not in keys:
+        # The usual batch: every item found has plain boxes only. In the order of images
+        # (the query gives them in uid order).
+        pick = picker(sorted(range(len(keys)), key=keys.__getitem__))
+        uids, counts, classes, texts = map(pick, (columns[0], *columns[2:]))
+    else:
+        picked = sorted((position[uid], uid, *rest_of_columns)
+                        for uid, special, *rest_of_columns in zip(*columns, strict=True)
+                        if special == "0" and uid not in gone and uid in position)
+        uids, counts, classes, texts = ([row[k] for row in picked] for k in range(1, 5))
+    chosen = list(zip(uids, map(int, counts), strict=True))
+    names = list(map(labels.get, ",".join(classes).split(","))) if chosen else []
+    if len(names) != sum(n for _, n in chosen):
+        return {}, [], _EMPTY, rest  # (not as the query promises: every item row by row)
     if None in names:  # a class gone at the version: those items row by row
         kept, kept_texts, kept_names, start = [], [], [], 0
         for (uid, n), item_geometry in zip(chosen, texts, strict=True):
