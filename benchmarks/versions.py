@@ -38,6 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _figures import cpu_steal, steal_between
 from sqlalchemy import insert, select
 
 from labelhub.geometry import Box
@@ -192,7 +193,9 @@ def command_seconds(project: Path, dataset: str, version: str, fmt: str, out: Pa
 
 def report_export(project: Path, dataset: str, version: str, fmt: str, tmp: Path,
                   label: str, command: bool = False) -> dict:
+    before = cpu_steal()
     whole = export_child(project, dataset, version, fmt, tmp / f"{fmt}-{label}")
+    steal = steal_between(before, cpu_steal())
     shutil.rmtree(tmp / f"{fmt}-{label}", ignore_errors=True)
     read = export_child(project, dataset, version, fmt, tmp / "unused", "read")
     n = max(whole["annotations"], 1)
@@ -203,7 +206,7 @@ def report_export(project: Path, dataset: str, version: str, fmt: str, tmp: Path
           f"elapsed, {whole['cpu']:.2f} s of CPU; for 1,000,000 annotations {per_million:.1f} s"
           f"{against}, {cpu_million:.1f} s of CPU; peak memory {whole['peak_mb']:.0f} MB. CPU "
           f"reading the version's rows into the formats' items: {read['cpu']:.2f} s; in the "
-          f"writer and the manifest: about {whole['cpu'] - read['cpu']:.2f} s")
+          f"writer and the manifest: about {whole['cpu'] - read['cpu']:.2f} s; {steal}")
     if command:
         seconds = command_seconds(project, dataset, version, fmt, tmp / f"{fmt}-{label}-command")
         shutil.rmtree(tmp / f"{fmt}-{label}-command", ignore_errors=True)

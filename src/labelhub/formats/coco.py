@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import chain, repeat
 from operator import itemgetter
 from pathlib import Path
@@ -236,10 +237,15 @@ class _SplitFile:
         self.scratch.close()
 
     def finish(self, out: Output) -> None:
+        """Write what is pending; then :meth:`join`."""
         self._flush_images()
         self._boxes_text()
         self._flush()
         self.close()
+
+    def join(self, out: Output) -> None:
+        """Write the file from its parts (hashing and copying, which hold no lock of Python's:
+        the files of several splits are joined at once)."""
         out.write_joined(self.rel, [self.head, self.images_path, "\n],\n" + '"annotations":[\n',
                                     self.scratch_path, "\n]}\n"])
         self.images_path.unlink()
@@ -359,6 +365,8 @@ def write(
             ctx.problems.raise_if_any()
             for f in files.values():
                 f.finish(out)
+            with ThreadPoolExecutor(2, thread_name_prefix="labelhub-coco-join") as pool:
+                list(pool.map(lambda f: f.join(out), files.values()))
         finally:
             for f in files.values():
                 f.close()
