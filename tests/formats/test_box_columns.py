@@ -135,6 +135,12 @@ def test_a_block_reads_its_numbers_as_python_does() -> None:
     assert block.rows() == [[float(t) for t in texts[i:i + 4]] for i in range(0, len(texts), 4)]
     assert block.areas() == [repr(float(texts[i + 2]) * float(texts[i + 3]))
                              for i in range(0, len(texts), 4)]
+    # the areas of a part, read from w and h alone (numpy's text reader), in any order
+    fresh = BoxBlock(lines)
+    order = np.array(list(reversed(range(len(lines) - 10))))
+    assert fresh.area_texts(5, len(lines) - 5, order) == [block.areas()[5:-5][k] for k in order]
+    assert BoxBlock(lines).area_texts(0, len(lines)) == block.areas()
+    assert BoxBlock([]).area_texts(0, 0) == []
     # given the lines joined as a project reads them, the same numbers
     assert (BoxBlock(lines, "\n,".join(lines).encode()).values() == block.values()).all()
     with pytest.raises(ValueError, match="four numbers"):
