@@ -2,10 +2,12 @@
 
 No database, no project, no Qt. Readers return a :class:`LabelDocument` or raise
 :class:`~labelhub.errors.InvalidInput` (:class:`ProblemsFound` lists every per-shape problem);
-writers take label classes and an iterable of :class:`Item` and return a :class:`WriteResult`.
+writers take label classes and an iterable of :class:`Item` and return a :class:`WriteResult`
+(an :class:`ItemStream` may hand most images over as runs of columns, :class:`ItemBatch`).
 :func:`plan_export` says, before writing, every shape a format cannot hold.
 """
 
+from labelhub.formats.batches import ItemBatch, ItemStream
 from labelhub.formats.losses import (
     CONVERTED,
     DROPPED,
@@ -62,6 +64,8 @@ __all__ = [
     "FormatInfo",
     "ImageRecord",
     "Item",
+    "ItemBatch",
+    "ItemStream",
     "LabelDocument",
     "Limits",
     "Loss",
