@@ -1,3 +1,3 @@
-from labelhub.cli import main
+from labelhub.launch import main
 
 raise SystemExit(main())

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from labelhub.errors import ProjectBusy, ProjectOpenError
+from labelhub.store import early_check
 
 #: PRAGMA application_id of a LabelHub project ("LbHb").
 APPLICATION_ID = 0x4C624862
@@ -151,7 +152,11 @@ def read_header(db_path: Path) -> tuple[int, int]:
 
 
 def quick_check(db_path: Path) -> None:
-    """Run PRAGMA quick_check on a read-only connection; the file is left untouched."""
+    """Run PRAGMA quick_check on a read-only connection; the file is left untouched. (Taken
+    from the check the ``labelhub`` command started as it began, when that one passed on the
+    file as it is: see :mod:`.early_check`.)"""
+    if early_check.passed(db_path):
+        return
     uri = f"file:{db_path}?mode=ro"
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
