@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from labelhub.project import Project
+sys.path.insert(0, str(Path(__file__).parent))  # for core_helpers
+
+from labelhub.project import Project  # noqa: E402
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from core_helpers import damage_member_page
 
 from labelhub import launch
 from labelhub.errors import ProjectOpenError
@@ -65,13 +66,7 @@ def test_a_file_changed_after_the_check_began_is_checked_again(project_dir: Path
 def test_a_damaged_file_is_still_refused_with_its_message(project_dir: Path,
                                                          own_checks: list[bool]) -> None:
     db = project_dir / "project.labelhub"
-    conn = sqlite3.connect(db)
-    page = conn.execute("PRAGMA page_size").fetchone()[0]
-    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'member'").fetchone()[0]
-    conn.close()
-    data = bytearray(db.read_bytes())
-    data[(root - 1) * page + 3:(root - 1) * page + 5] = b"\x7f\xff"
-    db.write_bytes(bytes(data))
+    damage_member_page(db)
     early_check.start(db)
     with pytest.raises(ProjectOpenError, match="damaged"):
         database.quick_check(db)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from core_helpers import damage_member_page
 from sqlalchemy import text
 
 from labelhub.errors import ProjectOpenError
@@ -161,14 +162,7 @@ def test_text_file_is_refused(tmp_path: Path) -> None:
 
 def test_damaged_file_is_refused_untouched(project_dir: Path) -> None:
     db = project_dir / "project.labelhub"
-    conn = sqlite3.connect(db)
-    page = conn.execute("PRAGMA page_size").fetchone()[0]
-    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'member'").fetchone()[0]
-    conn.close()
-    data = bytearray(db.read_bytes())
-    start = (root - 1) * page
-    data[start + 3 : start + 5] = b"\x7f\xff"  # the page's cell count: far more than fit
-    db.write_bytes(bytes(data))
+    damage_member_page(db)
     before = _sha(db)
     with pytest.raises(ProjectOpenError, match="damaged"):
         Project.open(project_dir, user="lena")
