@@ -192,8 +192,8 @@ class BoxBlock:
         return self._rows
 
     def area_texts(self, start: int, end: int, order: np.ndarray | None = None) -> list[str]:
-        """:meth:`areas` of boxes ``start`` to ``end`` (in ``order``, positions from
-        ``start``, when given)."""
+        """``repr(float(w) * float(h))`` of boxes ``start`` to ``end`` (in ``order``, positions
+        from ``start``, when given)."""
         if self._values is not None:
             sizes = self._values[:, 2:]
         elif self._sizes is not None:
@@ -209,10 +209,9 @@ class BoxBlock:
         return list(map(repr, (areas if order is None else areas[order]).tolist()))
 
     def areas(self) -> list[str]:
-        """``repr(float(w) * float(h))`` of each box (the same product, made for all)."""
+        """:meth:`area_texts` of every box, made once."""
         if self._areas is None:
-            v = self.values()
-            self._areas = list(map(repr, (v[:, 2] * v[:, 3]).tolist()))
+            self._areas = self.area_texts(0, len(self.lines))
         return self._areas
 
 

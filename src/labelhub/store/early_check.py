@@ -86,5 +86,5 @@ def project_file(argv: list[str], environ: dict[str, str] | os._Environ[str]) ->
             break  # the command: its own options follow
     if not path:
         return None
-    path = os.path.expanduser(path)
+    path = os.path.expanduser(path)  # (project.core.project_paths's rule, not imported here)
     return path if path.endswith(".labelhub") or os.path.isfile(path) else os.path.join(path, "project.labelhub")
